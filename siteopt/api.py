@@ -1,0 +1,47 @@
+"""The Python API behind the CLI: load → prepare → build → solve → extract."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from siteopt.inputs import Inputs, load_inputs
+from siteopt.model import build_model, prepare
+from siteopt.results import Results, extract
+from siteopt.solve import solve
+
+
+def with_solver_options(inputs: Inputs, **overrides: Any) -> Inputs:
+    """Inputs with some `solver` keys replaced (None leaves a key as it is)."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return inputs
+    from dataclasses import replace
+
+    from siteopt.schema import Solver
+
+    solver = Solver.model_validate({**inputs.scenario.solver.model_dump(), **given})
+    return replace(inputs, scenario=inputs.scenario.model_copy(update={"solver": solver}))
+
+
+def solve_inputs(inputs: Inputs, log: bool = False) -> Results:
+    started = time.perf_counter()
+    data = prepare(inputs)
+    built = build_model(data)
+    built_at = time.perf_counter()
+    outcome = solve(built.model, inputs.scenario.solver, log=log)
+    solved_at = time.perf_counter()
+    timings = {"build": built_at - started + outcome.compile_seconds,
+               "solve": outcome.solve_seconds}
+    if outcome.status not in ("optimal", "feasible"):
+        from siteopt.results import unsolved
+
+        return unsolved(inputs, outcome, timings)
+    results = extract(inputs, built, outcome, timings)
+    results.summary["extract_seconds"] = round(time.perf_counter() - solved_at, 4)
+    return results
+
+
+def solve_scenario(path: str | Path, log: bool = False, **solver_overrides: Any) -> Results:
+    return solve_inputs(with_solver_options(load_inputs(path), **solver_overrides), log=log)

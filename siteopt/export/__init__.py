@@ -1,0 +1,1 @@
+"""Writers: they see only DataFrames and dicts, never the model."""

@@ -1,0 +1,44 @@
+"""A result folder: summary.json, campus_month.csv, leases.csv and plan.xlsx.
+
+Files are written atomically; summary.json is written last and lists the files of its run,
+so a folder whose summary exists holds one complete run.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from siteopt.export.files import write_csv, write_json
+from siteopt.export.workbook import write_plan_workbook
+from siteopt.results import Results
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+RESULT_FILES = {"campus_month.csv", "leases.csv", "plan.xlsx"}
+
+
+def write_results(results: Results, outdir: Path, workbook: bool = True) -> list[Path]:
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in (("campus_month.csv", results.campus_month),
+                        ("leases.csv", results.leases)):
+        write_csv(frame, outdir / name)
+        written.append(outdir / name)
+    if workbook:
+        write_plan_workbook(results, outdir / "plan.xlsx")
+        written.append(outdir / "plan.xlsx")
+    for stale in RESULT_FILES - {p.name for p in written}:
+        (outdir / stale).unlink(missing_ok=True)  # a folder holds one run, never a mix
+    summary = _clean({**results.summary, "files": [p.name for p in written]})
+    write_json(summary, outdir / "summary.json")
+    return [*written, outdir / "summary.json"]

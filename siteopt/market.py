@@ -1,0 +1,121 @@
+"""Market engine: monthly BTC price, network hashrate, block reward and hashprice.
+
+    hashprice(m) [USD per PH/s per day] = 144 × (subsidy(m) + fees(m)) × btc_price(m)
+                                          ÷ (network_hashrate_ehs(m) × 1000)
+
+144 blocks a day; 1 EH/s = 1000 PH/s. The subsidy halves from each halving month on. BTC price
+and network hashrate grow at annual rates: x(m) = x(0) × (1 + g)^(m / 12), m = 0 being the
+horizon's first month. A `paths` CSV overrides any series month by month; a hashprice given
+there (or `hashprice_usd_per_ph_day` in the scenario) overrides the formula.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from siteopt.errors import Problems
+from siteopt.months import days, label, parse_month
+from siteopt.schema import Market
+from siteopt.tables import read_csv_table
+
+BLOCKS_PER_DAY = 144
+PATH_COLUMNS = ("btc_price_usd", "network_hashrate_ehs", "fees_btc_per_block",
+                "hashprice_usd_per_ph_day")
+
+
+def hashprice_usd_per_ph_day(subsidy_btc, fees_btc, btc_price_usd, network_ehs):
+    """The hashprice formula; works on scalars and arrays alike."""
+    return BLOCKS_PER_DAY * (subsidy_btc + fees_btc) * btc_price_usd / (network_ehs * 1000.0)
+
+
+def market_path(market: Market, start: str, months: int,
+                paths: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per horizon month: month, days, btc_price_usd, network_hashrate_ehs,
+    block_subsidy_btc, fees_btc_per_block, hashprice_usd_per_ph_day."""
+    first = parse_month(start)
+    m = np.arange(months)
+    ordinals = first + m
+    halvings = sorted(parse_month(h) for h in market.halving_months)
+    halvings_passed = np.searchsorted(np.array(halvings, dtype=int), ordinals, side="right")
+    frame = pd.DataFrame({
+        "month": [label(o) for o in ordinals],
+        "days": [days(o) for o in ordinals],
+        "btc_price_usd": market.btc_price_usd
+        * (1 + market.btc_price_growth_pct_per_year / 100) ** (m / 12),
+        "network_hashrate_ehs": market.network_hashrate_ehs
+        * (1 + market.network_hashrate_growth_pct_per_year / 100) ** (m / 12),
+        "block_subsidy_btc": market.block_subsidy_btc / 2.0 ** halvings_passed,
+        "fees_btc_per_block": float(market.fees_btc_per_block),
+    })
+    override = pd.Series(np.nan, index=frame.index)
+    if market.hashprice_usd_per_ph_day is not None:
+        override[:] = market.hashprice_usd_per_ph_day
+    if paths is not None:
+        by_month = paths.set_index("month")
+        rows = frame["month"].isin(by_month.index)
+        for column in ("btc_price_usd", "network_hashrate_ehs", "fees_btc_per_block"):
+            if column in by_month:
+                given = frame.loc[rows, "month"].map(by_month[column])
+                frame.loc[rows, column] = given.where(given.notna(), frame.loc[rows, column])
+        if "hashprice_usd_per_ph_day" in by_month:
+            given = frame.loc[rows, "month"].map(by_month["hashprice_usd_per_ph_day"])
+            override[rows] = given.where(given.notna(), override[rows])
+    formula = hashprice_usd_per_ph_day(frame["block_subsidy_btc"], frame["fees_btc_per_block"],
+                                       frame["btc_price_usd"], frame["network_hashrate_ehs"])
+    frame["hashprice_usd_per_ph_day"] = override.where(override.notna(), formula)
+    return frame
+
+
+def read_paths(path: Path, problems: Problems) -> pd.DataFrame | None:
+    """The `market.paths` CSV: a month column and any of PATH_COLUMNS, positive numbers."""
+    raw = read_csv_table(path)
+    if "month" not in raw.header:
+        problems.add(raw.source, "missing required column 'month'")
+        return None
+    for name in raw.header:
+        if name != "month" and name not in PATH_COLUMNS:
+            problems.add(raw.where(None, name),
+                         f"unknown column (expected: month, {', '.join(PATH_COLUMNS)})")
+    records, seen = [], {}
+    for row in raw.rows:
+        record = {}
+        try:
+            record["month"] = label(parse_month(row.cells.get("month")))
+        except ValueError as exc:
+            problems.add(raw.where(row, "month"), str(exc))
+            continue
+        if record["month"] in seen:
+            problems.add(raw.where(row, "month"),
+                         f"duplicate month {record['month']} (first on row {seen[record['month']]})")
+        seen[record["month"]] = row.row
+        for column in PATH_COLUMNS:
+            text = str(row.cells.get(column) or "").strip()
+            if not text:
+                continue
+            try:
+                value = float(text.replace(",", ""))
+            except ValueError:
+                problems.add(raw.where(row, column), f"expected a number (got {text!r})")
+                continue
+            lowest_ok = 0.0 if column == "fees_btc_per_block" else None
+            if not np.isfinite(value) or (value < 0 if lowest_ok is not None else value <= 0):
+                bound = ">= 0" if lowest_ok is not None else "> 0"
+                problems.add(raw.where(row, column), f"must be {bound} (got {text})")
+                continue
+            record[column] = value
+        records.append(record)
+    if not records:
+        problems.add(raw.source, "no rows")
+        return None
+    return pd.DataFrame.from_records(records)
+
+
+def mining_margin_usd_per_mw_month(market: pd.DataFrame, campus: pd.Series) -> pd.Series:
+    """Cash margin of one MW mining for a month at a campus: revenue − power − opex."""
+    ph_per_mw = 1000.0 / campus["fleet_efficiency_j_per_th"]
+    revenue = market["hashprice_usd_per_ph_day"] * ph_per_mw * market["days"]
+    power = 24.0 * market["days"] * campus["power_price_usd_per_mwh"]
+    return revenue - power - campus["mining_opex_usd_per_mw_month"]

@@ -1,0 +1,39 @@
+"""The conversion model. `build_model` lists the families in the order they are built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+from siteopt.model.cash import CashLedger
+from siteopt.model.conversion import define_conversion
+from siteopt.model.data import ModelData, prepare
+from siteopt.model.leases import define_leases
+from siteopt.model.mining import define_mining
+from siteopt.model.objective import define_objective
+from siteopt.model.power import define_power_sharing
+from siteopt.model.sets import define_sets
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    model: pyo.ConcreteModel
+    data: ModelData
+    cash: CashLedger
+
+
+def build_model(data: ModelData) -> BuiltModel:
+    """Formulation, in build order (docs/formulation.md follows the same order)."""
+    m = pyo.ConcreteModel(name="siteopt")
+    cash = CashLedger(data.cash_months, data.discount_factor)
+    define_sets(m, data)
+    define_mining(m, data, cash)
+    define_conversion(m, data, cash)
+    define_power_sharing(m, data)
+    define_leases(m, data, cash)
+    define_objective(m, data, cash)
+    return BuiltModel(m, data, cash)
+
+
+__all__ = ["BuiltModel", "ModelData", "build_model", "prepare"]

@@ -1,0 +1,81 @@
+r"""Conversion family: blocks of IT MW that start construction, and the capacity they become.
+
+.. math::
+
+    \text{blocks\_started}_{c,t} \in \mathbb{Z}_{\ge 0}, \quad
+        \text{blocks\_started}_{c,t} = 0 \text{ for } t < \text{permit}_c
+
+    \text{it\_started\_balance}: \; S_{c,t} = S_{c,t-1} + b_c \cdot \text{blocks\_started}_{c,t}
+
+    \text{it\_ready\_balance}: \; R_{c,t} = R_{c,t-1} + b_c \cdot \text{blocks\_started}_{c,t-L_c}
+
+    0 \le R_{c,t} \le S_{c,t} \le \text{hpc\_max\_it\_mw}_c
+
+    \text{capex}_{c,t} = \sum_{\tau = t-L_c+1}^{t} b_c \cdot \text{blocks\_started}_{c,\tau}
+        \cdot K_c / L_c
+
+    \text{hpc\_opex}_{c,t} = R_{c,t} \cdot o^{hpc}_c   \quad (t < H)
+
+S is IT MW started (under construction or ready), R is IT MW ready for service, b the block
+size, L the build months and K the capex per IT MW. Conversion is one-way: S never falls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from siteopt.model.cash import CashLedger
+from siteopt.model.data import ModelData
+
+
+def define_conversion(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
+    campuses = data.campuses
+    block = campuses["hpc_block_it_mw"].to_dict()
+    build = campuses["build_months"].astype(int).to_dict()
+    max_it = campuses["hpc_max_it_mw"].to_dict()
+    max_blocks = {c: int(np.floor(max_it[c] / block[c] + 1e-9)) for c in data.campus_ids}
+    permit = data.permit_month
+
+    m.blocks_started = pyo.Var(
+        m.CAMPUS_MONTHS, domain=pyo.NonNegativeIntegers,
+        bounds=lambda _, c, t: (0, max_blocks[c] if t >= permit[c] else 0),
+        doc="conversion blocks whose construction starts in the month [blocks]")
+    m.it_started_mw = pyo.Var(m.CAMPUS_MONTHS, bounds=lambda _, c, t: (0.0, max_it[c]),
+                              doc="IT MW under construction or ready [IT MW]")
+    m.it_ready_mw = pyo.Var(m.CAMPUS_MONTHS, bounds=lambda _, c, t: (0.0, max_it[c]),
+                            doc="IT MW ready for service [IT MW]")
+
+    @m.Constraint(m.CAMPUS_MONTHS, doc="IT MW started accumulates block starts [IT MW]")
+    def it_started_balance(m, c, t):
+        before = m.it_started_mw[c, t - 1] if t > 0 else 0.0
+        return m.it_started_mw[c, t] == before + block[c] * m.blocks_started[c, t]
+
+    @m.Constraint(m.CAMPUS_MONTHS, doc="IT MW becomes ready build_months after its start")
+    def it_ready_balance(m, c, t):
+        before = m.it_ready_mw[c, t - 1] if t > 0 else 0.0
+        done = block[c] * m.blocks_started[c, t - build[c]] if t >= build[c] else 0.0
+        return m.it_ready_mw[c, t] == before + done
+
+    _record_conversion_cash(m, data, cash)
+
+
+def _record_conversion_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
+    campuses = data.campuses
+    horizon = data.horizon_months
+    n_campus = len(data.campus_ids)
+    campus_of = np.repeat(np.array(data.campus_ids, dtype=object), horizon)
+    start = np.tile(np.arange(horizon), n_campus)
+    position = np.arange(n_campus * horizon)
+
+    build = np.repeat(campuses["build_months"].to_numpy(int), horizon)
+    per_month = np.repeat((campuses["hpc_block_it_mw"] * campuses["capex_usd_per_it_mw"]
+                           / campuses["build_months"]).to_numpy(), horizon)
+    # Capex of a block started in month s is paid evenly in months s .. s + L - 1.
+    offsets = np.concatenate([np.arange(n) for n in build])
+    rows = np.repeat(np.arange(len(build)), build)
+    cash.add("capex_usd", m.blocks_started, position[rows], campus_of[rows],
+             start[rows] + offsets, per_month[rows])
+
+    opex = np.repeat(campuses["hpc_opex_usd_per_it_mw_month"].to_numpy(), horizon)
+    cash.add("hpc_opex_usd", m.it_ready_mw, position, campus_of, start, opex)

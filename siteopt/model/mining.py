@@ -1,0 +1,47 @@
+r"""Mining family: how many MW mine at each campus in each month, and the cash it makes.
+
+.. math::
+
+    0 \le \text{mining\_mw}_{c,t} \le \text{miner\_mw}_c
+
+    \text{hashrate}_{c,t} = \text{mining\_mw}_{c,t} \times 1000 / \text{eff}_c  \quad [PH/s]
+
+    \text{mining\_revenue}_{c,t} = hp_t \times \text{hashrate}_{c,t} \times d_t
+
+    \text{power\_cost}_{c,t} = \text{mining\_mw}_{c,t} \times 24 \times d_t \times p_c
+
+    \text{mining\_opex}_{c,t} = \text{mining\_mw}_{c,t} \times o^{mine}_c
+
+Miners switch off at no cost, so a month with a negative margin simply mines nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from siteopt.model.cash import CashLedger
+from siteopt.model.data import ModelData
+
+
+def define_mining(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
+    campuses = data.campuses
+    miner_mw = campuses["miner_mw"].to_dict()
+    m.mining_mw = pyo.Var(m.CAMPUS_MONTHS, domain=pyo.NonNegativeReals,
+                          bounds=lambda _, c, t: (0.0, miner_mw[c]),
+                          doc="MW mining [MW]")
+
+    horizon = data.horizon_months
+    n_campus = len(data.campus_ids)
+    position = np.arange(n_campus * horizon)
+    campus_id = np.repeat(np.array(data.campus_ids, dtype=object), horizon)
+    month = np.tile(np.arange(horizon), n_campus)
+    days = data.days[month]
+    ph_per_mw = np.repeat(1000.0 / campuses["fleet_efficiency_j_per_th"].to_numpy(), horizon)
+    power_price = np.repeat(campuses["power_price_usd_per_mwh"].to_numpy(), horizon)
+    opex = np.repeat(campuses["mining_opex_usd_per_mw_month"].to_numpy(), horizon)
+
+    revenue = data.hashprice_usd_per_ph_day[month] * ph_per_mw * days
+    cash.add("mining_revenue_usd", m.mining_mw, position, campus_id, month, revenue)
+    cash.add("power_cost_usd", m.mining_mw, position, campus_id, month, 24.0 * days * power_price)
+    cash.add("mining_opex_usd", m.mining_mw, position, campus_id, month, opex)

@@ -1,0 +1,67 @@
+"""Tables for the terminal (rich), built from DataFrames."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from siteopt.inputs import Inputs
+from siteopt.market import mining_margin_usd_per_mw_month
+
+
+def hashprice_table(inputs: Inputs, yearly: bool = False) -> pd.DataFrame:
+    """Market path with one mining-margin column per campus (USD per MW-month)."""
+    market = inputs.market
+    frame = market[["month", "btc_price_usd", "network_hashrate_ehs", "block_subsidy_btc",
+                    "hashprice_usd_per_ph_day"]].copy()
+    for campus_id, campus in inputs.campuses.iterrows():
+        frame[f"margin_{campus_id}_usd_per_mw_month"] = mining_margin_usd_per_mw_month(
+            market, campus)
+    if yearly:
+        frame.insert(0, "year", frame["month"].str[:4])
+        frame = frame.drop(columns="month").groupby("year", as_index=False).mean()
+    return frame
+
+
+def print_frame(frame: pd.DataFrame, title: str) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in frame.columns:
+        table.add_column(column, justify="left" if frame[column].dtype == object else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
+    Console(width=max(120, 16 * len(frame.columns))).print(table)
+
+
+def print_plan(results) -> None:
+    """Headline and decisions of a solved plan, on stderr."""
+    summary = results.summary
+    console = Console(stderr=True, width=120)
+    gap = summary.get("mip_gap_pct") or 0.0
+    stamp = "Optimal" if summary["status"] == "optimal" else \
+        f"Best plan found — within {gap:.2f} % of optimal"
+    console.print(f"[bold]{summary['scenario']}[/bold]: {stamp}. NPV "
+                  f"{summary['npv_usd'] / 1e6:,.1f} M USD "
+                  f"(build {summary['build_seconds']:.1f} s, solve {summary['solve_seconds']:.1f} s)")
+    cm = results.campus_month
+    table = Table(title="Conversion by campus")
+    for column in ("campus", "IT MW converted", "first start", "last start"):
+        table.add_column(column, justify="left" if column == "campus" else "right")
+    for campus_id, rows in cm.groupby("campus_id", sort=False):
+        started = rows[rows["blocks_started"] > 0]
+        ready_max = (rows["it_ready_mw"] + rows["it_under_construction_mw"]).max()
+        table.add_row(str(campus_id), f"{ready_max:,.0f}",
+                      started["month"].min() if len(started) else "—",
+                      started["month"].max() if len(started) else "—")
+    console.print(table)
+    leases = results.leases
+    table = Table(title="Offers")
+    for column in ("offer", "tenant", "decision", "campus", "start", "IT MW", "PV rent M USD"):
+        table.add_column(column, justify="right" if column in ("IT MW", "PV rent M USD") else "left")
+    for lease in leases.itertuples():
+        decision = ("signed" if lease.signed else "accept") if lease.accepted else "decline"
+        where = (lease.campus_id, lease.start_month) if lease.accepted else ("—", "—")
+        table.add_row(str(lease.offer_id), str(lease.tenant), decision, *where,
+                      f"{lease.it_mw:,.0f}",
+                      f"{lease.lease_npv_usd / 1e6:,.1f}")
+    console.print(table)

@@ -1,0 +1,197 @@
+"""Scenario YAML files: `extends` chains, deep merge, and validation located by file and key."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from siteopt.errors import InputError, Problem, Problems
+from siteopt.schema import Scenario
+
+MAX_SCENARIO_BYTES = 1_000_000
+MAX_EXTENDS_DEPTH = 20
+
+KeyPath = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario, the merged settings behind it and where each key came from."""
+
+    scenario: Scenario
+    path: Path
+    settings: dict[str, Any]
+    origins: dict[KeyPath, Path]
+
+    def origin_dir(self, *key: str) -> Path:
+        """Folder of the file that set `key`; relative paths in that key resolve against it."""
+        return self.origins.get(tuple(key), self.path).parent
+
+
+def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
+    where = f"scenario {shown}"
+    try:
+        if path.stat().st_size > MAX_SCENARIO_BYTES:
+            raise InputError([Problem(where, f"file is larger than {MAX_SCENARIO_BYTES:,} bytes")])
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(where, f"file not found ({path})")]) from None
+    except IsADirectoryError:
+        raise InputError([Problem(where, "is a folder, expected a .yaml file")]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(where, f"not UTF-8 text (byte {exc.start})")]) from None
+    try:
+        data = yaml.load(text, Loader=_BoundedSafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError([Problem(where, f"not valid YAML{at}: {reason}")]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError([Problem(where, f"expected a mapping of keys (got {type(data).__name__})")])
+    return data
+
+
+class _BoundedSafeLoader(yaml.SafeLoader):
+    """Safe loader that refuses alias-heavy documents (the 'billion laughs' YAML bomb)."""
+
+    max_aliases = 100
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases = getattr(self, "_aliases", 0) + 1
+            if self._aliases > self.max_aliases:
+                raise yaml.YAMLError(f"more than {self.max_aliases} aliases (YAML bomb?)")
+        return super().compose_node(parent, index)
+
+
+def _merge(base: dict, override: dict, origins: dict, source: Path, prefix: KeyPath = ()) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        path = (*prefix, str(key))
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value, origins, source, path)
+        else:
+            merged[key] = value
+            for known in [k for k in origins if k[: len(path)] == path]:
+                del origins[known]
+            _record(value, path, origins, source)
+        origins.setdefault(path, source)
+    return merged
+
+
+def _record(value: Any, path: KeyPath, origins: dict, source: Path) -> None:
+    origins[path] = source
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _record(item, (*path, str(key)), origins, source)
+
+
+def _resolve_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Files from the root ancestor down to `path`, each with its own keys (without extends)."""
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    seen: list[Path] = []
+    current = path
+    while True:
+        resolved = current.resolve()
+        if resolved in seen:
+            loop = " → ".join(p.name for p in [*seen, resolved])
+            raise InputError([Problem(f"scenario {path.name}: extends", f"circular extends: {loop}")])
+        if len(seen) >= MAX_EXTENDS_DEPTH:
+            raise InputError([Problem(f"scenario {path.name}: extends",
+                                      f"more than {MAX_EXTENDS_DEPTH} levels of extends")])
+        seen.append(resolved)
+        data = _read_yaml(current, current.name)
+        parent = data.pop("extends", None)
+        chain.append((current, data))
+        if parent is None:
+            break
+        if not isinstance(parent, str) or not parent.strip():
+            raise InputError([Problem(f"scenario {current.name}: extends",
+                                      f"expected a file name (got {parent!r})")])
+        current = current.parent / parent
+    return list(reversed(chain))
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Read a scenario and its `extends` ancestors, merge them and validate the result."""
+    path = Path(path)
+    origins: dict[KeyPath, Path] = {}
+    settings: dict[str, Any] = {}
+    for source, data in _resolve_chain(path):
+        settings = _merge(settings, data, origins, source)
+    try:
+        scenario = Scenario.model_validate(settings)
+    except ValidationError as exc:
+        problems = Problems()
+        for err in exc.errors():
+            loc = tuple(str(p) for p in err["loc"])
+            source = _origin_of(loc, origins, path)
+            problems.add(f"scenario {source.name}: {'.'.join(loc)}", _message(err, loc))
+        problems.raise_if_any()
+        raise
+    return LoadedScenario(scenario, path, settings, origins)
+
+
+def _origin_of(loc: KeyPath, origins: dict[KeyPath, Path], default: Path) -> Path:
+    for cut in range(len(loc), 0, -1):
+        if loc[:cut] in origins:
+            return origins[loc[:cut]]
+    return default
+
+
+def _model_at(loc: KeyPath) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        field = model.model_fields.get(part) if model else None
+        annotation = field.annotation if field else None
+        model = annotation if isinstance(annotation, type) and issubclass(annotation,
+                                                                           BaseModel) else None
+    return model
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _message(err: dict[str, Any], loc: KeyPath) -> str:
+    kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
+    bounds = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
+              "less_than": "<"}
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        allowed = sorted(model.model_fields) if model else []
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"unknown key ({hint}expected one of: {', '.join(allowed)})"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in bounds:
+        limit = next(iter(ctx.values()))
+        return f"must be {bounds[kind]} {limit} (got {_show(got)})"
+    if kind in {"float_parsing", "float_type", "finite_number"}:
+        return f"expected a number (got {_show(got)})"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return f"expected a whole number (got {_show(got)})"
+    if kind in {"bool_parsing", "bool_type"}:
+        return f"expected true or false (got {_show(got)})"
+    if kind in {"string_type"}:
+        return f"expected text (got {_show(got)})"
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        return f"expected a mapping of keys (got {_show(got)})"
+    if kind in {"tuple_type", "list_type"}:
+        return f"expected a list (got {_show(got)})"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return str(err["msg"])

@@ -1,0 +1,229 @@
+"""The one input contract: every table column and scenario key with its unit and meaning.
+
+Loading, validation, the README's input tables (`siteopt schema`) and the Excel template all
+read this module, so a column is added here once and is then known everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from siteopt.months import parse_month
+
+# ---------------------------------------------------------------------------------------------
+# Portfolio tables
+# ---------------------------------------------------------------------------------------------
+
+Kind = Literal["id", "text", "float", "int", "month", "bool", "id_list"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a portfolio table. `required=False` columns take `default` when empty."""
+
+    name: str
+    kind: Kind
+    unit: str
+    description: str
+    required: bool = True
+    default: Any = None
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    fraction_hint: bool = False  # a value in (0, 1) is most likely a fraction typed as percent
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: str
+    description: str
+    columns: tuple[Column, ...]
+    required: bool = True
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+CAMPUSES = Table(
+    name="campuses",
+    key="campus_id",
+    description="One row per campus: its grid connection, mining fleet and what converting costs.",
+    columns=(
+        Column("campus_id", "id", "", "Unique id, used by offers and in every output."),
+        Column("name", "text", "", "Display name."),
+        Column("region", "text", "", "Grid region or market (ERCOT, PJM, ...).", required=False,
+               default=""),
+        Column("grid_mw", "float", "MW", "Power available at the meter.", gt=0),
+        Column("power_price_usd_per_mwh", "float", "USD/MWh", "All-in price of power for mining.",
+               ge=0),
+        Column("miner_mw", "float", "MW",
+               "Installed mining load at the meter, cooling included.", ge=0),
+        Column("fleet_efficiency_j_per_th", "float", "J/TH",
+               "Fleet efficiency at the meter (joules per terahash).", gt=0),
+        Column("mining_opex_usd_per_mw_month", "float", "USD/MW-month",
+               "Mining opex other than power, per MW mining.", ge=0, required=False, default=0.0),
+        Column("hpc_max_it_mw", "float", "IT MW",
+               "Most critical-IT MW the site can host after conversion (0 = cannot convert).",
+               ge=0),
+        Column("hpc_block_it_mw", "float", "IT MW", "IT MW per conversion block (phase).", gt=0),
+        Column("hpc_pue", "float", "MW/IT MW",
+               "Facility MW drawn per IT MW (power usage effectiveness).", ge=1.0, le=3.0),
+        Column("capex_usd_per_it_mw", "float", "USD/IT MW", "Fit-out capex per IT MW.", ge=0),
+        Column("build_months", "int", "months",
+               "Construction start to ready-for-service.", ge=1, le=60),
+        Column("permit_ready", "month", "YYYY-MM",
+               "First month construction may start; empty = permitted.", required=False),
+        Column("hpc_opex_usd_per_it_mw_month", "float", "USD/IT MW-month",
+               "Landlord's opex per ready IT MW (leases are triple-net: tenants pay power).",
+               ge=0, required=False, default=0.0),
+    ),
+)
+
+OFFERS = Table(
+    name="offers",
+    key="offer_id",
+    description="One row per tenant offer or signed lease.",
+    columns=(
+        Column("offer_id", "id", "", "Unique id."),
+        Column("tenant", "text", "", "Tenant name."),
+        Column("it_mw", "float", "IT MW", "Critical-IT MW leased.", gt=0),
+        Column("rate_usd_per_kw_month", "float", "USD/IT kW-month",
+               "Rent in the first lease year.", gt=0),
+        Column("escalator_pct_per_year", "float", "%/yr",
+               "Rent step at each lease anniversary (3 = 3 %).", ge=0, le=25, required=False,
+               default=0.0, fraction_hint=True),
+        Column("term_months", "int", "months", "Lease term.", ge=1, le=600),
+        Column("earliest_start", "month", "YYYY-MM", "First month the lease may start."),
+        Column("latest_start", "month", "YYYY-MM", "Last month the lease may start."),
+        Column("campuses", "id_list", "", "Eligible campus_ids separated by ';', or '*' for all.",
+               required=False, default="*"),
+        Column("signed", "bool", "true/false",
+               "Already signed: must be delivered.", required=False, default=False),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (CAMPUSES, OFFERS)}
+
+# ---------------------------------------------------------------------------------------------
+# Scenario keys
+# ---------------------------------------------------------------------------------------------
+
+
+def _unit(unit: str, **extra: Any) -> dict[str, Any]:
+    return {"unit": unit, **extra}
+
+
+def _month_label(value: str) -> str:
+    parse_month(value)
+    return str(value)
+
+
+def _not_a_fraction(value: float | None) -> float | None:
+    if value is not None and 0 < abs(value) < 1:
+        raise ValueError(f"{value:g} looks like a fraction; write percent ({value * 100:g})")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Horizon(_Strict):
+    start: str = Field(description="First month planned.", json_schema_extra=_unit("YYYY-MM"))
+    months: int = Field(ge=1, le=600, description="Months planned.",
+                        json_schema_extra=_unit("months"))
+
+    _check_start = field_validator("start", mode="before")(_month_label)
+
+
+class Market(_Strict):
+    btc_price_usd: float = Field(gt=0, description="BTC price in the first month.",
+                                 json_schema_extra=_unit("USD/BTC"))
+    btc_price_growth_pct_per_year: float = Field(
+        0.0, gt=-100, le=1000, description="Annual growth of the BTC price.",
+        json_schema_extra=_unit("%/yr"))
+    network_hashrate_ehs: float = Field(gt=0, description="Network hashrate in the first month.",
+                                        json_schema_extra=_unit("EH/s"))
+    network_hashrate_growth_pct_per_year: float = Field(
+        0.0, gt=-100, le=1000, description="Annual growth of the network hashrate.",
+        json_schema_extra=_unit("%/yr"))
+    fees_btc_per_block: float = Field(0.0, ge=0, le=100, description="Transaction fees per block.",
+                                      json_schema_extra=_unit("BTC/block"))
+    block_subsidy_btc: float = Field(3.125, gt=0, le=50,
+                                     description="Block subsidy before the first halving listed.",
+                                     json_schema_extra=_unit("BTC/block"))
+    halving_months: tuple[str, ...] = Field(
+        ("2028-04",), description="Months from which the subsidy halves.",
+        json_schema_extra=_unit("YYYY-MM list"))
+    hashprice_usd_per_ph_day: float | None = Field(
+        None, gt=0, description="Flat hashprice overriding the formula (optional).",
+        json_schema_extra=_unit("USD/PH/s/day"))
+    paths: str | None = Field(
+        None, description="CSV of monthly values (month, btc_price_usd, network_hashrate_ehs, "
+        "fees_btc_per_block, hashprice_usd_per_ph_day) overriding the flat values; "
+        "relative to the scenario file.", json_schema_extra=_unit("path"))
+
+    @field_validator("halving_months", mode="before")
+    @classmethod
+    def _check_halvings(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                parse_month(item)
+        return value
+
+
+class Finance(_Strict):
+    discount_rate_pct_per_year: float = Field(
+        10.0, ge=0, le=100, description="Discount rate, annual effective.",
+        json_schema_extra=_unit("%/yr"))
+    value_beyond_horizon: bool = Field(
+        True, description="Count cash already committed inside the horizon (rest of accepted "
+        "leases with their HPC opex, rest of started capex) in months after it.",
+        json_schema_extra=_unit("true/false"))
+
+    _fraction = field_validator("discount_rate_pct_per_year")(_not_a_fraction)
+
+
+class Solver(_Strict):
+    mip_gap_pct: float = Field(0.01, ge=0, le=100, description="Relative MIP gap to stop at.",
+                               json_schema_extra=_unit("%"))
+    time_limit_s: float = Field(600.0, gt=0, description="Wall-clock limit for HiGHS.",
+                                json_schema_extra=_unit("s"))
+    threads: int = Field(1, ge=1, le=256, description="HiGHS threads.",
+                         json_schema_extra=_unit("count"))
+    random_seed: int = Field(0, ge=0, description="HiGHS random seed (same seed, same plan).",
+                             json_schema_extra=_unit(""))
+
+
+class Scenario(_Strict):
+    name: str = Field(min_length=1, description="Scenario name; names the output folder.",
+                      json_schema_extra=_unit(""))
+    description: str = Field("", description="One line shown in reports.",
+                             json_schema_extra=_unit(""))
+    portfolio: str = Field(description="Folder of CSV tables or one .xlsx workbook; relative to "
+                           "the scenario file.", json_schema_extra=_unit("path"))
+    horizon: Horizon
+    market: Market
+    finance: Finance = Finance()
+    solver: Solver = Solver()
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        bad = set(value) & set('/\\:*?"<>|')
+        if bad or value.strip() != value or value in {".", ".."}:
+            raise ValueError(f"{value!r} cannot name a folder; use letters, digits, - and _")
+        return value
+
+
+SCENARIO_SECTIONS: dict[str, type[BaseModel]] = {
+    "horizon": Horizon, "market": Market, "finance": Finance, "solver": Solver,
+}

@@ -1,0 +1,119 @@
+"""Hand a built Pyomo model to a HiGHS object we own, and read back status and solution.
+
+Pyomo's standard-form compiler turns the model into sparse matrices that go to HiGHS with
+`passModel`; owning the `Highs` object gives the gap, bound, times and (later) IIS and warm
+starts directly. Options are set explicitly so two runs of one scenario behave the same.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
+from siteopt.schema import Solver
+
+INF = highspy.kHighsInf
+
+
+@dataclass
+class SolveOutcome:
+    status: str  # optimal | feasible | infeasible | no_solution
+    highs_status: str
+    npv_objective_usd: float | None
+    best_bound_usd: float | None
+    mip_gap_pct: float | None
+    compile_seconds: float
+    solve_seconds: float
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    columns: int = 0
+    rows: int = 0
+    integers: int = 0
+
+
+def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False) -> SolveOutcome:
+    started = time.perf_counter()
+    repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    columns = repn.columns
+    integer = np.array([v.is_integer() or v.is_binary() for v in columns], dtype=bool)
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(columns)
+    lp.num_row_ = len(repn.rows)
+    lp.col_cost_ = np.asarray(repn.c.toarray()).ravel() if repn.c.shape[0] else \
+        np.zeros(len(columns))
+    lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    lp.col_lower_ = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
+    lp.col_upper_ = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
+    rhs = np.asarray(repn.rhs, dtype=float)
+    kinds = np.array([row.bound_type for row in repn.rows], dtype=int)
+    lp.row_lower_ = np.where(kinds <= 0, rhs, -INF)
+    lp.row_upper_ = np.where(kinds >= 0, rhs, INF)
+    a = repn.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.a_matrix_.num_col_ = a.shape[1]
+    lp.a_matrix_.num_row_ = a.shape[0]
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                       for i in integer]
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(log))
+    h.setOptionValue("log_to_console", bool(log))
+    h.setOptionValue("mip_rel_gap", options.mip_gap_pct / 100)
+    h.setOptionValue("time_limit", float(options.time_limit_s))
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.random_seed))
+    h.passModel(lp)
+    compiled = time.perf_counter()
+    h.run()
+    solved = time.perf_counter()
+
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    status = _status(model_status, has_solution)
+    outcome = SolveOutcome(
+        status=status, highs_status=h.modelStatusToString(model_status),
+        npv_objective_usd=None, best_bound_usd=None, mip_gap_pct=None,
+        compile_seconds=compiled - started, solve_seconds=solved - compiled,
+        columns=len(columns), rows=len(repn.rows), integers=int(integer.sum()))
+    if status in ("optimal", "feasible"):
+        x = np.array(h.getSolution().col_value, dtype=float)
+        x[integer] = np.round(x[integer])
+        x = np.clip(x, lp.col_lower_, lp.col_upper_)
+        for var, value in zip(columns, x):
+            var.set_value(float(value), skip_validation=True)
+        outcome.values = _component_values(model)
+        outcome.npv_objective_usd = info.objective_function_value * USD_PER_OBJECTIVE_UNIT
+        if integer.any():
+            outcome.best_bound_usd = info.mip_dual_bound * USD_PER_OBJECTIVE_UNIT
+            outcome.mip_gap_pct = max(0.0, info.mip_gap * 100)
+        else:
+            outcome.best_bound_usd = outcome.npv_objective_usd
+            outcome.mip_gap_pct = 0.0
+    return outcome
+
+
+def _status(model_status, has_solution: bool) -> str:
+    ms = highspy.HighsModelStatus
+    if model_status == ms.kOptimal:
+        return "optimal"
+    if model_status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
+        return "infeasible"
+    return "feasible" if has_solution else "no_solution"
+
+
+def _component_values(model: pyo.ConcreteModel) -> dict[str, np.ndarray]:
+    """Solution of every variable component, in index order; unused variables read as 0."""
+    return {var.local_name: np.array([0.0 if v.value is None else v.value
+                                      for v in var.values()], dtype=float)
+            for var in model.component_objects(pyo.Var, active=True)}

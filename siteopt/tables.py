@@ -1,0 +1,317 @@
+"""Portfolio tables from a folder of CSV files or one .xlsx workbook, parsed by the schema.
+
+Every cell is parsed against its column's kind and bounds; every problem is collected with
+its location (`campuses.csv row 4, hpc_pue` or `portfolio.xlsx campuses!J4, hpc_pue`) and
+raised once. Row numbers are what a spreadsheet shows: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from siteopt.errors import InputError, Problem, Problems
+from siteopt.months import label, parse_month
+from siteopt.schema import Column, Table
+
+MAX_CSV_BYTES = 50_000_000
+MAX_XLSX_BYTES = 50_000_000
+MAX_XLSX_UNZIPPED_BYTES = 200_000_000
+MAX_XLSX_ENTRIES = 2_000
+MAX_ROWS = 100_000
+_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_TRUE = {"true", "yes", "1", "y", "t"}
+_FALSE = {"false", "no", "0", "n", "f"}
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """Cells of one data row keyed by column name, with a way to name each cell's location."""
+
+    row: int
+    cells: dict[str, Any]
+    formats: dict[str, str]
+    letters: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RawTable:
+    source: str  # 'campuses.csv' or 'portfolio.xlsx campuses'
+    header: list[str]
+    rows: list[RawRow]
+    excel: bool
+
+    def where(self, row: RawRow | None, column: str | None = None) -> str:
+        if row is None:
+            return self.source if column is None else f"{self.source}, column {column!r}"
+        if self.excel:
+            cell = f"!{row.letters.get(column, '')}{row.row}" if column else f" row {row.row}"
+            return f"{self.source}{cell}" + (f", {column}" if column else "")
+        return f"{self.source} row {row.row}" + (f", {column}" if column else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading raw cells
+# ---------------------------------------------------------------------------------------------
+
+
+def read_csv_table(path: Path) -> RawTable:
+    source = path.name
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise InputError([Problem(source, f"file is larger than {MAX_CSV_BYTES:,} bytes")])
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(
+            f"{source} row {line}",
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as CSV UTF-8")]) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        rows = []
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise InputError([Problem(source, f"more than {MAX_ROWS:,} rows")])
+            rows.append(RawRow(reader.line_num, _by_header(header, cells), {}, {}))
+    except csv.Error as exc:
+        raise InputError([Problem(f"{source} row {reader.line_num}", f"not valid CSV: {exc}")]) from None
+    return RawTable(source, header, rows, excel=False)
+
+
+def _by_header(header: list[str], cells: list[Any]) -> dict[str, Any]:
+    values = dict(zip(header, cells))
+    for extra in range(len(header), len(cells)):
+        if cells[extra] not in (None, ""):
+            values[f"(column {extra + 1} without a header)"] = cells[extra]
+    return values
+
+
+def check_xlsx_container(path: Path) -> None:
+    """Refuse files that are not xlsx zips, or that would unzip to something huge."""
+    where = path.name
+    if path.stat().st_size > MAX_XLSX_BYTES:
+        raise InputError([Problem(where, f"file is larger than {MAX_XLSX_BYTES:,} bytes")])
+    if not zipfile.is_zipfile(path):
+        raise InputError([Problem(where, "not an .xlsx workbook (an .xls or a renamed CSV?); "
+                                         "save it as Excel Workbook (.xlsx)")])
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+    if len(infos) > MAX_XLSX_ENTRIES:
+        raise InputError([Problem(where, f"workbook has {len(infos):,} parts; "
+                                         f"at most {MAX_XLSX_ENTRIES:,} are read")])
+    unzipped = sum(i.file_size for i in infos)
+    if unzipped > MAX_XLSX_UNZIPPED_BYTES:
+        raise InputError([Problem(where, f"workbook unzips to {unzipped:,} bytes; at most "
+                                         f"{MAX_XLSX_UNZIPPED_BYTES:,} are read (zip bomb?)")])
+    if any(i.filename.lower().endswith("vbaproject.bin") for i in infos):
+        raise InputError([Problem(where, "workbook contains macros; save it as a macro-free "
+                                         ".xlsx workbook")])
+
+
+def read_xlsx_tables(path: Path, names: list[str]) -> dict[str, RawTable]:
+    """Sheets named like the tables; a missing sheet is simply absent from the result."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    check_xlsx_container(path)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False,
+                                    keep_links=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError([Problem(path.name, f"cannot be read as an .xlsx workbook ({exc})")]) from None
+    except Exception as exc:  # defusedxml raises its own errors on entity bombs
+        raise InputError([Problem(path.name, f"workbook refused: {type(exc).__name__}")]) from None
+    tables: dict[str, RawTable] = {}
+    try:
+        for name in names:
+            if name not in wb.sheetnames:
+                continue
+            ws = wb[name]
+            header: list[str] = []
+            rows: list[RawRow] = []
+            for r, row in enumerate(ws.iter_rows(), start=1):
+                if r == 1:
+                    header = ["" if c.value is None else str(c.value).strip() for c in row]
+                    letters = {h: get_column_letter(i + 1) for i, h in enumerate(header)}
+                    continue
+                values = [c.value for c in row]
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                    continue
+                if len(rows) >= MAX_ROWS:
+                    raise InputError([Problem(f"{path.name} {name}", f"more than {MAX_ROWS:,} rows")])
+                formats = {h: getattr(c, "number_format", "") or "" for h, c in zip(header, row)}
+                rows.append(RawRow(r, _by_header(header, values), formats, letters))
+            tables[name] = RawTable(f"{path.name} {name}", header, rows, excel=True)
+    finally:
+        wb.close()
+    return tables
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing cells by kind
+# ---------------------------------------------------------------------------------------------
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _empty(value: Any) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _number(value: Any, fmt: str, percent: bool) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number (got {_show(value)})")
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if percent and "%" in fmt:  # Excel shows 8 % for a stored 0.08: the user typed percent
+            number *= 100
+    else:
+        # '8%' and '8' both mean 8 percent in *_pct columns; thousands separators are allowed.
+        text = str(value).strip().replace(",", "").replace("_", "")
+        if percent:
+            text = text.rstrip("%").strip()
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"expected a number (got {_show(value)})") from None
+    if not math.isfinite(number):
+        raise ValueError(f"must be a finite number (got {_show(value)})")
+    return number
+
+
+def parse_cell(column: Column, value: Any, fmt: str = "") -> Any:
+    """Parse one cell; raises ValueError with the message a user sees."""
+    kind = column.kind
+    percent = "_pct" in column.name
+    if kind == "float":
+        number = _number(value, fmt, percent)
+        _check_bounds(column, number)
+        return number
+    if kind == "int":
+        number = _number(value, fmt, percent)
+        if not number.is_integer():
+            raise ValueError(f"expected a whole number (got {_show(value)})")
+        _check_bounds(column, number)
+        return int(number)
+    if kind == "month":
+        return label(parse_month(value))
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"expected true or false (got {_show(value)})")
+    if kind == "id":
+        text = _text(value)
+        if not _ID.match(text):
+            raise ValueError(f"expected an id of letters, digits, '-', '_' or '.' (got {_show(text)})")
+        return text
+    if kind == "id_list":
+        text = _text(value)
+        if text == "*":
+            return ("*",)
+        ids = tuple(part.strip() for part in text.split(";") if part.strip())
+        bad = [i for i in ids if not _ID.match(i)]
+        if not ids or bad:
+            raise ValueError(f"expected ids separated by ';' or '*' (got {_show(text)})")
+        return ids
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _check_bounds(column: Column, number: float) -> None:
+    if column.fraction_hint and 0 < abs(number) < 1:
+        raise ValueError(f"{number:g} looks like a fraction; write percent ({number * 100:g})")
+    for limit, op, ok in ((column.ge, ">=", lambda a, b: a >= b), (column.gt, ">", lambda a, b: a > b),
+                          (column.le, "<=", lambda a, b: a <= b)):
+        if limit is not None and not ok(number, limit):
+            raise ValueError(f"must be {op} {limit} (got {_show(number)})")
+
+
+def parse_table(table: Table, raw: RawTable, problems: Problems) -> pd.DataFrame:
+    """Typed DataFrame of a table (one column per schema column, `row` = spreadsheet row)."""
+    known = set(table.column_names)
+    for name in raw.header:
+        if name and name not in known:
+            close = difflib.get_close_matches(name, table.column_names, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.add(raw.where(None, name),
+                         f"unknown column ({hint}expected: {', '.join(table.column_names)})")
+    header = set(raw.header)
+    for col in table.columns:
+        if col.required and col.name not in header:
+            problems.add(raw.source, f"missing required column {col.name!r}")
+    records = []
+    for row in raw.rows:
+        record: dict[str, Any] = {"row": row.row}
+        for extra in row.cells:
+            if extra.startswith("(column"):
+                problems.add(raw.where(row), f"value in a {extra[1:-1]}")
+        for col in table.columns:
+            value = row.cells.get(col.name)
+            if _empty(value):
+                if col.required and col.name in header:
+                    problems.add(raw.where(row, col.name), "required value is missing")
+                record[col.name] = col.default
+                continue
+            try:
+                record[col.name] = parse_cell(col, value, row.formats.get(col.name, ""))
+            except ValueError as exc:
+                problems.add(raw.where(row, col.name), str(exc))
+                record[col.name] = col.default
+        records.append(record)
+    frame = pd.DataFrame({"row": pd.Series([r["row"] for r in records], dtype="int64")})
+    for col in table.columns:
+        values = [r[col.name] for r in records]
+        # object dtype keeps None as None (pandas 3 would turn text columns into str with NaN)
+        numeric = col.kind == "float" or (col.kind == "int" and None not in values)
+        dtype = {"float": "float64", "int": "int64"}.get(col.kind) if numeric else object
+        frame[col.name] = pd.Series(values, dtype=dtype)
+    _check_unique(table, raw, frame, problems)
+    return frame
+
+
+def _check_unique(table: Table, raw: RawTable, frame: pd.DataFrame, problems: Problems) -> None:
+    first: dict[Any, int] = {}
+    for row, key in zip(raw.rows, frame[table.key]):
+        if key is None:
+            continue
+        if key in first:
+            problems.add(raw.where(row, table.key),
+                         f"duplicate id {key!r} (first on row {first[key]})")
+        else:
+            first[key] = row.row
+
