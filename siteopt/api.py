@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from siteopt.audit import audit_plan
 from siteopt.inputs import Inputs, load_inputs
 from siteopt.model import build_model, prepare
 from siteopt.results import Results, extract
@@ -40,6 +41,9 @@ def solve_inputs(inputs: Inputs, log: bool = False) -> Results:
         return unsolved(inputs, outcome, timings)
     results = extract(inputs, built, outcome, timings)
     results.summary["extract_seconds"] = round(time.perf_counter() - solved_at, 4)
+    violations = audit_plan(inputs, results.campus_month, results.leases,
+                            results.summary["npv_usd"])
+    results.summary["audit"] = {"passed": not violations, "violations": violations[:20]}
     return results
 
 

@@ -124,7 +124,8 @@ def schema(fmt: str) -> None:
     """
     from siteopt.schema_docs import schema_json, schema_markdown
 
-    click.echo(schema_markdown() if fmt == "markdown" else json.dumps(schema_json(), indent=2))
+    click.echo(schema_markdown() if fmt == "markdown" else json.dumps(schema_json(), indent=2),
+               nl=fmt != "markdown")
 
 
 @main.command()

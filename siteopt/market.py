@@ -11,6 +11,7 @@ there (or `hashprice_usd_per_ph_day` in the scenario) overrides the formula.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,10 @@ def read_paths(path: Path, problems: Problems) -> pd.DataFrame | None:
         return None
     for name in raw.header:
         if name != "month" and name not in PATH_COLUMNS:
+            close = difflib.get_close_matches(name, ("month", *PATH_COLUMNS), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
             problems.add(raw.where(None, name),
-                         f"unknown column (expected: month, {', '.join(PATH_COLUMNS)})")
+                         f"unknown column ({hint}expected: month, {', '.join(PATH_COLUMNS)})")
     records, seen = [], {}
     for row in raw.rows:
         record = {}

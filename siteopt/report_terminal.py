@@ -42,7 +42,8 @@ def print_plan(results) -> None:
         f"Best plan found — within {gap:.2f} % of optimal"
     console.print(f"[bold]{summary['scenario']}[/bold]: {stamp}. NPV "
                   f"{summary['npv_usd'] / 1e6:,.1f} M USD "
-                  f"(build {summary['build_seconds']:.1f} s, solve {summary['solve_seconds']:.1f} s)")
+                  f"(build {summary['build_seconds']:.1f} s, "
+                  f"solve {summary['solve_seconds']:.1f} s)")
     cm = results.campus_month
     table = Table(title="Conversion by campus")
     for column in ("campus", "IT MW converted", "first start", "last start"):
@@ -57,7 +58,8 @@ def print_plan(results) -> None:
     leases = results.leases
     table = Table(title="Offers")
     for column in ("offer", "tenant", "decision", "campus", "start", "IT MW", "PV rent M USD"):
-        table.add_column(column, justify="right" if column in ("IT MW", "PV rent M USD") else "left")
+        numeric = column in ("IT MW", "PV rent M USD")
+        table.add_column(column, justify="right" if numeric else "left")
     for lease in leases.itertuples():
         decision = ("signed" if lease.signed else "accept") if lease.accepted else "decline"
         where = (lease.campus_id, lease.start_month) if lease.accepted else ("—", "—")

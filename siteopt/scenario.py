@@ -44,7 +44,8 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
     except IsADirectoryError:
         raise InputError([Problem(where, "is a folder, expected a .yaml file")]) from None
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(where, f"not UTF-8 text (byte {exc.start})")]) from None
+        raise InputError([Problem(where, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                                         f"offset {exc.start}); save the file as UTF-8")]) from None
     try:
         data = yaml.load(text, Loader=_BoundedSafeLoader)
     except yaml.YAMLError as exc:
@@ -103,7 +104,8 @@ def _resolve_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
         resolved = current.resolve()
         if resolved in seen:
             loop = " → ".join(p.name for p in [*seen, resolved])
-            raise InputError([Problem(f"scenario {path.name}: extends", f"circular extends: {loop}")])
+            closing = chain[-1][0].name  # the file whose `extends` closes the loop
+            raise InputError([Problem(f"scenario {closing}: extends", f"circular extends: {loop}")])
         if len(seen) >= MAX_EXTENDS_DEPTH:
             raise InputError([Problem(f"scenario {path.name}: extends",
                                       f"more than {MAX_EXTENDS_DEPTH} levels of extends")])
@@ -116,6 +118,9 @@ def _resolve_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
         if not isinstance(parent, str) or not parent.strip():
             raise InputError([Problem(f"scenario {current.name}: extends",
                                       f"expected a file name (got {parent!r})")])
+        if not (current.parent / parent).exists():
+            raise InputError([Problem(f"scenario {current.name}: extends",
+                                      f"file not found ({current.parent / parent})")])
         current = current.parent / parent
     return list(reversed(chain))
 
@@ -177,7 +182,7 @@ def _message(err: dict[str, Any], loc: KeyPath) -> str:
         return "required key is missing"
     if kind in bounds:
         limit = next(iter(ctx.values()))
-        return f"must be {bounds[kind]} {limit} (got {_show(got)})"
+        return f"must be {bounds[kind]} {_show(limit)} (got {_show(got)})"
     if kind in {"float_parsing", "float_type", "finite_number"}:
         return f"expected a number (got {_show(got)})"
     if kind in {"int_parsing", "int_type", "int_from_float"}:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from siteopt.months import parse_month
+from siteopt.months import label, parse_month
 
 # ---------------------------------------------------------------------------------------------
 # Portfolio tables
@@ -121,9 +121,9 @@ def _unit(unit: str, **extra: Any) -> dict[str, Any]:
     return {"unit": unit, **extra}
 
 
-def _month_label(value: str) -> str:
-    parse_month(value)
-    return str(value)
+def _month_label(value: Any) -> Any:
+    # YAML reads an unquoted 2027-01-01 as a date: keep the month, as the tables do.
+    return label(parse_month(value))
 
 
 def _not_a_fraction(value: float | None) -> float | None:
@@ -175,8 +175,7 @@ class Market(_Strict):
     @classmethod
     def _check_halvings(cls, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
-            for item in value:
-                parse_month(item)
+            return tuple(_month_label(item) for item in value)
         return value
 
 

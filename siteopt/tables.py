@@ -94,9 +94,11 @@ def read_csv_table(path: Path) -> RawTable:
 
 def _by_header(header: list[str], cells: list[Any]) -> dict[str, Any]:
     values = dict(zip(header, cells))
-    for extra in range(len(header), len(cells)):
-        if cells[extra] not in (None, ""):
-            values[f"(column {extra + 1} without a header)"] = cells[extra]
+    values.pop("", None)
+    for index, cell in enumerate(cells):
+        # a value under an empty header cell (or past the header) would otherwise be dropped
+        if (index >= len(header) or not header[index]) and not _empty(cell):
+            values[f"(column {index + 1})"] = cell
     return values
 
 
@@ -264,6 +266,8 @@ def _check_bounds(column: Column, number: float) -> None:
 def parse_table(table: Table, raw: RawTable, problems: Problems) -> pd.DataFrame:
     """Typed DataFrame of a table (one column per schema column, `row` = spreadsheet row)."""
     known = set(table.column_names)
+    for name in sorted({h for h in raw.header if h and raw.header.count(h) > 1}):
+        problems.add(raw.where(None, name), "appears more than once in the header")
     for name in raw.header:
         if name and name not in known:
             close = difflib.get_close_matches(name, table.column_names, n=1)
@@ -279,7 +283,7 @@ def parse_table(table: Table, raw: RawTable, problems: Problems) -> pd.DataFrame
         record: dict[str, Any] = {"row": row.row}
         for extra in row.cells:
             if extra.startswith("(column"):
-                problems.add(raw.where(row), f"value in a {extra[1:-1]}")
+                problems.add(raw.where(row), f"value in {extra[1:-1]}, which has no header")
         for col in table.columns:
             value = row.cells.get(col.name)
             if _empty(value):

@@ -17,7 +17,6 @@ import pandas as pd
 
 from siteopt.errors import InputError, Problem
 
-
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 

@@ -103,8 +103,8 @@ def _record_lease_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) 
     start = np.array([o.start for o in options])
     month = np.repeat(start, term) + np.concatenate([np.arange(n) for n in term])
     rent = np.concatenate([
-        rent_schedule(offers.at[o.offer_id, "it_mw"], offers.at[o.offer_id, "rate_usd_per_kw_month"],
-                      offers.at[o.offer_id, "escalator_pct_per_year"], n)
+        rent_schedule(*offers.loc[o.offer_id, ["it_mw", "rate_usd_per_kw_month",
+                                               "escalator_pct_per_year"]], n)
         for o, n in zip(options, term)])
     cash.add("lease_revenue_usd", m.lease_accepted, position, campus_id, month, rent)
 

@@ -16,6 +16,5 @@ def define_sets(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.CAMPUSES = pyo.Set(initialize=data.campus_ids, ordered=True, doc="campuses")
     m.MONTHS = pyo.Set(initialize=range(data.horizon_months), ordered=True,
                        doc="months of the horizon, 0 = horizon.start")
-    m.CAMPUS_MONTHS = pyo.Set(initialize=[(c, t) for c in data.campus_ids
-                                          for t in range(data.horizon_months)],
-                              dimen=2, ordered=True, doc="campus × month")
+    m.CAMPUS_MONTHS = pyo.Set(initialize=m.CAMPUSES * m.MONTHS, dimen=2, ordered=True,
+                              doc="campus × month")

@@ -1,0 +1,92 @@
+"""Every scenario in scenarios/ solves, reconciles to the cent and holds every constraint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from siteopt.api import solve_scenario
+from siteopt.audit import audit_plan
+from siteopt.cli import main
+from siteopt.inputs import load_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def solved():
+    return {path.stem: solve_scenario(path) for path in SCENARIOS}
+
+
+def test_every_scenario_is_found():
+    assert {"base", "bear-btc", "bull-btc", "permit-delays", "no-new-leases"} <= \
+        {p.stem for p in SCENARIOS}
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_scenario_solves_and_reconciles(path, solved):
+    results = solved[path.stem]
+    summary = results.summary
+    assert summary["status"] == "optimal"
+    cm = results.campus_month
+    discounted = (cm["net_cash_usd"] * cm["discount_factor"]).sum()
+    assert discounted == pytest.approx(summary["npv_usd"], abs=0.005)
+    # The solver's own objective agrees with the cash tables (scaled model, so 1e-6 relative).
+    assert summary["objective_usd"] == pytest.approx(summary["npv_usd"], rel=1e-6)
+    assert summary["audit"] == {"passed": True, "violations": []}
+    assert audit_plan(load_inputs(path), cm, results.leases, summary["npv_usd"]) == []
+
+
+def test_signed_lease_is_delivered_in_every_scenario(solved):
+    for name, results in solved.items():
+        signed = results.leases[results.leases["signed"]]
+        assert signed["accepted"].all(), name
+
+
+def test_market_scenarios_order_npv(solved):
+    """A richer BTC market never lowers NPV; fewer offers or later permits never raise it."""
+    npv = {name: r.summary["npv_usd"] for name, r in solved.items()}
+    assert npv["bear-btc"] <= npv["base"] <= npv["bull-btc"]
+    assert npv["no-new-leases"] <= npv["base"]
+    assert npv["permit-delays"] <= npv["base"]
+
+
+def test_audit_catches_a_tampered_plan(solved):
+    """The audit is not a tautology: bend one number and it complains."""
+    results = solved["base"]
+    inputs = load_inputs(ROOT / "scenarios" / "base.yaml")
+    cm = results.campus_month.copy()
+    row = cm.index[(cm["mining_mw"] > 1)][0]
+    cm.loc[row, "mining_mw"] += 1.0
+    violations = audit_plan(inputs, cm, results.leases, results.summary["npv_usd"])
+    assert any("mining_revenue_usd USD differs" in v for v in violations)
+    assert any("Σ net_cash" in v for v in violations) is False  # net cash itself untouched
+    cm2 = results.campus_month.copy()
+    cm2.loc[row, "net_cash_usd"] += 0.02
+    assert any("Σ net_cash" in v for v in audit_plan(inputs, cm2, results.leases,
+                                                       results.summary["npv_usd"]))
+
+
+def test_cli_solve_writes_reconciling_files(tmp_path):
+    outdir = tmp_path / "base"
+    result = CliRunner().invoke(main, ["solve", str(ROOT / "scenarios" / "base.yaml"),
+                                       "-o", str(outdir), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "optimal"
+    for name in ("summary.json", "campus_month.csv", "leases.csv", "plan.xlsx"):
+        assert (outdir / name).is_file(), name
+    assert json.loads((outdir / "summary.json").read_text()) == summary
+    cm = pd.read_csv(outdir / "campus_month.csv")
+    assert (cm["net_cash_usd"] * cm["discount_factor"]).sum() == pytest.approx(
+        summary["npv_usd"], abs=0.005)
+    leases = pd.read_csv(outdir / "leases.csv")
+    assert list(leases.columns)[:4] == ["offer_id", "tenant", "signed", "accepted"]
+    inputs = load_inputs(ROOT / "scenarios" / "base.yaml")
+    leases["campus_id"] = leases["campus_id"].astype(object).where(leases["accepted"], None)
+    assert audit_plan(inputs, cm, leases, summary["npv_usd"]) == []
