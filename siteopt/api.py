@@ -9,7 +9,8 @@ from typing import Any
 from siteopt.audit import audit_plan
 from siteopt.inputs import Inputs, load_inputs
 from siteopt.model import build_model, prepare
-from siteopt.results import Results, extract
+from siteopt.diagnose import undeliverable_signed_leases
+from siteopt.results import Results, extract, infeasible, unsolved
 from siteopt.solve import solve
 
 
@@ -29,6 +30,10 @@ def with_solver_options(inputs: Inputs, **overrides: Any) -> Inputs:
 def solve_inputs(inputs: Inputs, log: bool = False) -> Results:
     started = time.perf_counter()
     data = prepare(inputs)
+    impossible = undeliverable_signed_leases(data)
+    if impossible:
+        return infeasible(inputs, impossible, {"build": time.perf_counter() - started,
+                                               "solve": 0.0})
     built = build_model(data)
     built_at = time.perf_counter()
     outcome = solve(built.model, inputs.scenario.solver, log=log)
@@ -36,8 +41,6 @@ def solve_inputs(inputs: Inputs, log: bool = False) -> Results:
     timings = {"build": built_at - started + outcome.compile_seconds,
                "solve": outcome.solve_seconds}
     if outcome.status not in ("optimal", "feasible"):
-        from siteopt.results import unsolved
-
         return unsolved(inputs, outcome, timings)
     results = extract(inputs, built, outcome, timings)
     results.summary["extract_seconds"] = round(time.perf_counter() - solved_at, 4)

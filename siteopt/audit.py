@@ -7,124 +7,275 @@ mistake in the model's bookkeeping shows up as a violation here. It runs after e
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 import pandas as pd
 
 from siteopt.inputs import Inputs
-from siteopt.months import days, parse_month
+from siteopt.model.cash import LINES
+from siteopt.months import days, label, parse_month
 
 MW_TOL = 1e-6
 USD_TOL = 0.005  # half a cent
 
 
+class _Audit:
+    def __init__(self, inputs: Inputs, campus_month: pd.DataFrame, leases: pd.DataFrame):
+        self.inputs = inputs
+        self.scenario = inputs.scenario
+        self.first = parse_month(self.scenario.horizon.start)
+        self.horizon = self.scenario.horizon.months
+        cm = campus_month.copy()
+        cm["t"] = [parse_month(m) - self.first for m in cm["month"]]
+        self.cm = cm.join(inputs.campuses, on="campus_id")
+        self.leases = leases
+        self.problems: list[str] = []
+        self.expected: dict[str, pd.Series] = {}
+
+    def report(self, mask: pd.Series, text: str) -> None:
+        for row in self.cm[mask].head(5).itertuples():
+            self.problems.append(f"{row.campus_id} {row.month}: {text}")
+
+    def zeros(self) -> pd.Series:
+        return pd.Series(0.0, index=self.cm.index)
+
+    # -- families ---------------------------------------------------------------------------
+
+    def mining(self) -> None:
+        cm, horizon = self.cm, self.horizon
+        inside = cm[cm["t"] < horizon]
+        expected_rows = len(self.inputs.campuses) * horizon
+        if len(inside) != expected_rows:
+            self.problems.append(f"campus_month has {len(inside)} rows inside the horizon, "
+                                 f"expected {expected_rows}")
+        self.report((cm["t"] >= horizon) & (cm["mining_mw"] > MW_TOL), "mining after the horizon")
+        self.report(cm["mining_mw"] < -MW_TOL, "negative mining_mw")
+        self.report(cm["mining_mw"] > cm["miner_mw"] - cm["miners_sold_mw"] + MW_TOL,
+                    "mining_mw above the miners not sold")
+
+    def conversion(self) -> None:
+        cm, first = self.cm, self.first
+        self.started = self.zeros()
+        self.ready = self.zeros()
+        limits = self.scenario.limits
+        by_year: dict[int, float] = defaultdict(float)
+        by_region_year: dict[tuple, float] = defaultdict(float)
+        for campus_id, rows in cm.groupby("campus_id"):
+            c = self.inputs.campuses.loc[campus_id]
+            starts = rows.set_index("t")["blocks_started"]
+            if (starts != np.round(starts)).any() or (starts < 0).any():
+                self.problems.append(f"{campus_id}: blocks_started not a whole number >= 0")
+            permit = parse_month(c["permit_ready"]) - first if c["permit_ready"] else 0
+            if starts[starts.index < permit].sum() > 0:
+                self.problems.append(f"{campus_id}: construction starts before permit "
+                                     f"{c['permit_ready']}")
+            if starts[starts.index >= self.horizon].sum() > 0:
+                self.problems.append(f"{campus_id}: construction starts after the horizon")
+            total = starts.sum() * c["hpc_block_it_mw"]
+            if total > c["hpc_max_it_mw"] + MW_TOL:
+                self.problems.append(f"{campus_id}: {total:g} IT MW started exceeds "
+                                     f"hpc_max_it_mw")
+            for t, n in starts[starts > 0].items():
+                by_year[(first + t) // 12] += n * c["hpc_block_it_mw"]
+                by_region_year[c["region"], (first + t) // 12] += n * c["hpc_block_it_mw"]
+            full = np.zeros(int(rows["t"].max()) + 1)
+            full[starts.index.to_numpy()] = starts.to_numpy()
+            cum = np.cumsum(full) * c["hpc_block_it_mw"]
+            build = int(c["build_months"])
+            ready = np.concatenate([np.zeros(build), cum])[: len(cum)]
+            self.started[rows.index] = cum[rows["t"].to_numpy()]
+            self.ready[rows.index] = ready[rows["t"].to_numpy()]
+        cap = limits.max_it_mw_started_per_year
+        for year, mw in by_year.items():
+            if cap is not None and mw > cap + MW_TOL:
+                self.problems.append(f"{year}: {mw:g} IT MW started exceeds "
+                                     f"max_it_mw_started_per_year {cap:g}")
+        for (region, year), mw in by_region_year.items():
+            cap = limits.max_it_mw_started_per_year_by_region.get(region)
+            if cap is not None and mw > cap + MW_TOL:
+                self.problems.append(f"{region} {year}: {mw:g} IT MW started exceeds its cap "
+                                     f"{cap:g}")
+        self.report((cm["it_ready_mw"] - self.ready).abs() > MW_TOL,
+                    "it_ready_mw differs from block starts")
+        self.report((cm["it_under_construction_mw"] + cm["it_ready_mw"] - self.started).abs()
+                    > MW_TOL, "IT MW under construction + ready differs from block starts")
+        self.report(cm["mining_mw"] + cm["hpc_pue"] * self.started > cm["grid_mw"] + MW_TOL,
+                    "mining + PUE × IT MW started exceeds grid_mw (power_shared_with_mining)")
+
+    def salvage(self) -> None:
+        """Miners are tracked as sold only when some campus gives them a salvage value."""
+        cm = self.cm
+        sold = cm["miners_sold_mw"]
+        if not (self.inputs.campuses["asic_salvage_usd_per_mw"] > 0).any():
+            self.report(sold.abs() > MW_TOL, "miners sold without any salvage value")
+            self.expected["asic_salvage_usd"] = self.zeros()
+            return
+        inside = cm["t"] < self.horizon
+        facility = cm["hpc_pue"] * self.started
+        self.report(inside & (sold < cm["miner_mw"] - cm["grid_mw"] + facility - MW_TOL),
+                    "miners that no longer fit beside conversion were not sold")
+        self.report(inside & (sold > facility + MW_TOL),
+                    "more miners sold than conversion displaced")
+        previous = sold.groupby(cm["campus_id"]).shift(1).fillna(0.0)
+        self.report(sold < previous - MW_TOL, "miners_sold_mw fell")
+        first_row = cm["t"] == 0
+        sale = np.where(first_row, sold, sold - previous)
+        self.expected["asic_salvage_usd"] = np.where(
+            inside, sale * cm["asic_salvage_usd_per_mw"], 0.0)
+
+    def leases_(self) -> None:
+        cm, first, horizon = self.cm, self.first, self.horizon
+        offers = self.inputs.offers
+        leased, rent, opex_after = self.zeros(), self.zeros(), self.zeros()
+        penalty, prepaid, credit, tenant_capex = (self.zeros() for _ in range(4))
+        accepted_mw: dict[str, float] = {}
+        for offer_id, rows in self.leases.groupby("offer_id", sort=False):
+            offer = offers.loc[offer_id]
+            taken = rows[rows["accepted"].astype(bool)]
+            if offer["signed"] and taken.empty:
+                self.problems.append(f"signed lease {offer_id} not delivered")
+            if taken.empty:
+                continue
+            starts = {parse_month(s) - first for s in taken["start_month"]}
+            if len(starts) != 1:
+                self.problems.append(f"{offer_id}: deliveries disagree on the start month")
+            s = min(starts)
+            latest = parse_month(offer["latest_start"]) - first
+            early = parse_month(offer["earliest_start"]) - first
+            if not (early <= s <= latest + int(offer["max_delay_months"])) or not \
+                    0 <= s < horizon:
+                self.problems.append(f"{offer_id}: start {label(first + s)} outside its "
+                                     f"window")
+            if not offer["split"] and taken["campus_id"].nunique() != 1:
+                self.problems.append(f"{offer_id}: not split but delivered at several campuses")
+            ramp = self.inputs.offer_phases[self.inputs.offer_phases["offer_id"] == offer_id]
+            for phase in ramp.itertuples():
+                got = taken.loc[taken["phase"] == phase.phase, "it_mw"].sum()
+                if abs(got - phase.it_mw) > MW_TOL:
+                    self.problems.append(f"{offer_id} phase {phase.phase}: {got:g} IT MW "
+                                         f"delivered, {phase.it_mw:g} due")
+            accepted_mw[offer_id] = float(offer["it_mw"])
+            term = int(offer["term_months"])
+            after_of = dict(zip(ramp["phase"], ramp["months_after_start"]))
+            for d in taken.itertuples():
+                c = self.inputs.campuses.loc[d.campus_id]
+                if d.campus_id not in offer["campuses"]:
+                    self.problems.append(f"{offer_id}: campus {d.campus_id} not eligible")
+                if offer["split"] and abs(d.it_mw / c["hpc_block_it_mw"]
+                                          - round(d.it_mw / c["hpc_block_it_mw"])) > 1e-9:
+                    self.problems.append(f"{offer_id}: {d.it_mw:g} IT MW at {d.campus_id} is "
+                                         f"not a whole number of its blocks")
+                delivery = s + int(after_of[d.phase])
+                if d.delivery_month != label(first + delivery):
+                    self.problems.append(f"{offer_id}: phase {d.phase} delivery month wrong")
+                here = (cm["campus_id"] == d.campus_id) & (cm["t"] >= delivery) & \
+                    (cm["t"] < s + term)
+                leased[here] += d.it_mw
+                years = (cm.loc[here, "t"] - s) // 12
+                rent[here] += d.it_mw * 1000 * offer["rate_usd_per_kw_month"] \
+                    * (1 + offer["escalator_pct_per_year"] / 100) ** years
+                after = here & (cm["t"] >= horizon)
+                opex_after[after] += d.it_mw * c["hpc_opex_usd_per_it_mw_month"]
+                build = int(c["build_months"])
+                before = (cm["campus_id"] == d.campus_id) & (cm["t"] >= delivery - build) & \
+                    (cm["t"] < delivery)
+                tenant_capex[before] += offer["tenant_capex_pct"] / 100 * d.it_mw \
+                    * c["capex_usd_per_it_mw"] / build
+                share = d.it_mw / offer["it_mw"]
+                at = cm["campus_id"] == d.campus_id
+                late = at & (cm["t"] >= max(0, latest)) & (cm["t"] < s)
+                penalty[late] += share * offer["late_penalty_usd_per_month"]
+                if offer["prepayment_usd"]:
+                    signing = parse_month(offer["signing_month"]) - first \
+                        if offer["signing_month"] else 0
+                    prepaid[at & (cm["t"] == signing)] += share * offer["prepayment_usd"]
+                    n = int(offer["prepayment_credit_months"])
+                    credit[at & (cm["t"] >= s) & (cm["t"] < s + n)] += \
+                        share * offer["prepayment_usd"] / n
+        self.leased = leased
+        self.report((cm["it_leased_mw"] - leased).abs() > MW_TOL,
+                    "it_leased_mw differs from leases")
+        self.report(leased > self.ready + MW_TOL, "leased IT MW exceeds ready IT MW")
+        self.expected.update({
+            "lease_revenue_usd": rent, "late_penalty_usd": penalty, "prepayment_usd": prepaid,
+            "prepayment_credit_usd": credit, "tenant_capex_usd": tenant_capex})
+        self.opex_after = opex_after
+        self.concentration(accepted_mw)
+
+    def concentration(self, accepted_mw: dict[str, float]) -> None:
+        cap = self.scenario.limits.max_tenant_share_pct
+        total = sum(accepted_mw.values())
+        if cap is None or total == 0:
+            return
+        tenants = self.inputs.offers["tenant"]
+        by_tenant: dict[str, float] = defaultdict(float)
+        for offer_id, mw in accepted_mw.items():
+            by_tenant[tenants[offer_id]] += mw
+        for tenant, mw in by_tenant.items():
+            if mw > cap / 100 * total + MW_TOL:
+                self.problems.append(f"tenant {tenant}: {mw / total:.1%} of leased IT MW "
+                                     f"exceeds max_tenant_share_pct {cap:g}")
+
+    def spot(self) -> None:
+        cm = self.cm
+        market = self.scenario.market
+        delay = market.hpc_spot_absorption_months
+        share = market.hpc_spot_share_pct / 100
+        ready_before = self.ready.groupby(cm["campus_id"]).shift(delay).fillna(0.0)
+        room = share * (ready_before - self.leased)
+        inside = cm["t"] < self.horizon
+        self.report(inside & (cm["spot_mw"] > room.clip(lower=0) + MW_TOL),
+                    "spot_mw above the share of unleased capacity ready long enough")
+        self.report(~inside & (cm["spot_mw"] > MW_TOL), "spot letting after the horizon")
+        rate = market.hpc_spot_rate_usd_per_kw_month
+        self.expected["spot_revenue_usd"] = cm["spot_mw"] * 1000 * rate
+
+    def cash(self, npv_usd: float) -> None:
+        cm, first, horizon = self.cm, self.first, self.horizon
+        hashprice = self.inputs.market.set_index("month")["hashprice_usd_per_ph_day"]
+        day_count = np.array([days(first + t) for t in cm["t"]], dtype=float)
+        in_h = (cm["t"] < horizon).to_numpy()
+        hp = np.where(in_h, cm["month"].map(hashprice).fillna(0.0).to_numpy(), 0.0)
+        ph = cm["mining_mw"] * 1000 / cm["fleet_efficiency_j_per_th"]
+        self.expected.update({
+            "hashrate_ph_s": ph,
+            "mining_revenue_usd": hp * ph * day_count,
+            "power_cost_usd": cm["mining_mw"] * 24 * day_count * cm["power_price_usd_per_mwh"],
+            "mining_opex_usd": cm["mining_mw"] * cm["mining_opex_usd_per_mw_month"],
+            "hpc_opex_usd": np.where(in_h, self.ready * cm["hpc_opex_usd_per_it_mw_month"],
+                                     self.opex_after),
+            "capex_usd": (self.started - self.ready) * cm["capex_usd_per_it_mw"]
+            / cm["build_months"],
+        })
+        for column, value in self.expected.items():
+            tol = MW_TOL if column == "hashrate_ph_s" else USD_TOL
+            unit = "" if column.endswith("_s") else "USD "
+            self.report((cm[column] - value).abs() > tol + 1e-9 * np.abs(value),
+                        f"{column} {unit}differs from its formula")
+        net = sum(sign * cm[line] for line, sign in LINES.items())
+        self.report((cm["net_cash_usd"] - net).abs() > USD_TOL,
+                    "net_cash_usd is not the sum of its lines")
+        rate = self.scenario.finance.discount_rate_pct_per_year / 100
+        self.report((cm["discount_factor"] - (1 + rate) ** (-(cm["t"] + 1) / 12)).abs() > 1e-12,
+                    "discount_factor differs from (1 + r)^-((m + 1) / 12)")
+        if not self.scenario.finance.value_beyond_horizon and (cm["t"] >= horizon).any():
+            self.problems.append("months after the horizon are counted with "
+                                 "value_beyond_horizon off")
+        discounted = float((cm["net_cash_usd"] * cm["discount_factor"]).sum())
+        if abs(discounted - npv_usd) > USD_TOL:
+            self.problems.append(f"Σ net_cash × discount_factor = {discounted:,.2f} but "
+                                 f"npv_usd = {npv_usd:,.2f}")
+
+
 def audit_plan(inputs: Inputs, campus_month: pd.DataFrame, leases: pd.DataFrame,
                npv_usd: float) -> list[str]:
     """Violations found (empty = the plan holds every constraint and reconciles to the cent)."""
-    problems: list[str] = []
-    scenario = inputs.scenario
-    first = parse_month(scenario.horizon.start)
-    horizon = scenario.horizon.months
-    cm = campus_month.copy()
-    cm["t"] = [parse_month(m) - first for m in cm["month"]]
-    cm = cm.join(inputs.campuses, on="campus_id")
-    inside = cm[cm["t"] < horizon]
-
-    def report(mask: pd.Series, text: str) -> None:
-        for row in cm[mask].head(5).itertuples():
-            problems.append(f"{row.campus_id} {row.month}: {text}")
-
-    expected_rows = len(inputs.campuses) * horizon
-    if len(inside) != expected_rows:
-        problems.append(f"campus_month has {len(inside)} rows inside the horizon, "
-                        f"expected {expected_rows}")
-    report((cm["t"] >= horizon) & (cm["mining_mw"] > MW_TOL), "mining after the horizon")
-    report(cm["mining_mw"] < -MW_TOL, "negative mining_mw")
-    report(cm["mining_mw"] > cm["miner_mw"] + MW_TOL, "mining_mw above miner_mw")
-
-    # Conversion: integer starts after the permit, capacity from the starts, max IT MW.
-    started_mw = pd.Series(0.0, index=cm.index)
-    ready_mw = pd.Series(0.0, index=cm.index)
-    for campus_id, rows in cm.groupby("campus_id"):
-        c = inputs.campuses.loc[campus_id]
-        starts = rows.set_index("t")["blocks_started"]
-        if (starts != np.round(starts)).any() or (starts < 0).any():
-            problems.append(f"{campus_id}: blocks_started not a whole number >= 0")
-        permit = parse_month(c["permit_ready"]) - first if c["permit_ready"] else 0
-        if starts[starts.index < permit].sum() > 0:
-            problems.append(f"{campus_id}: construction starts before permit {c['permit_ready']}")
-        total = starts.sum() * c["hpc_block_it_mw"]
-        if total > c["hpc_max_it_mw"] + MW_TOL:
-            problems.append(f"{campus_id}: {total:g} IT MW started exceeds hpc_max_it_mw")
-        full = np.zeros(int(rows["t"].max()) + 1)
-        full[starts.index.to_numpy()] = starts.to_numpy()
-        cum = np.cumsum(full) * c["hpc_block_it_mw"]
-        build = int(c["build_months"])
-        ready = np.concatenate([np.zeros(build), cum])[: len(cum)]
-        started_mw[rows.index] = cum[rows["t"].to_numpy()]
-        ready_mw[rows.index] = ready[rows["t"].to_numpy()]
-    report((cm["it_ready_mw"] - ready_mw).abs() > MW_TOL, "it_ready_mw differs from block starts")
-    report((cm["it_under_construction_mw"] + cm["it_ready_mw"] - started_mw).abs() > MW_TOL,
-           "IT MW under construction + ready differs from block starts")
-    report(cm["mining_mw"] + cm["hpc_pue"] * started_mw > cm["grid_mw"] + MW_TOL,
-           "mining + PUE × IT MW started exceeds grid_mw (power_shared_with_mining)")
-
-    # Leases: windows, eligibility, once; leased MW within ready MW.
-    leased = pd.Series(0.0, index=cm.index)
-    rent = pd.Series(0.0, index=cm.index)
-    leased_opex = pd.Series(0.0, index=cm.index)
-    for lease in leases.itertuples():
-        offer = inputs.offers.loc[lease.offer_id]
-        if bool(offer["signed"]) and not lease.accepted:
-            problems.append(f"signed lease {lease.offer_id} not delivered")
-        if not lease.accepted:
-            continue
-        s = parse_month(lease.start_month) - first
-        if lease.campus_id not in offer["campuses"]:
-            problems.append(f"{lease.offer_id}: campus {lease.campus_id} not eligible")
-        if not (parse_month(offer["earliest_start"]) - first <= s
-                <= parse_month(offer["latest_start"]) - first) or not 0 <= s < horizon:
-            problems.append(f"{lease.offer_id}: start {lease.start_month} outside its window")
-        term = int(offer["term_months"])
-        here = (cm["campus_id"] == lease.campus_id) & (cm["t"] >= s) & (cm["t"] < s + term)
-        years = (cm.loc[here, "t"] - s) // 12
-        leased[here] += offer["it_mw"]
-        rent[here] += offer["it_mw"] * 1000 * offer["rate_usd_per_kw_month"] \
-            * (1 + offer["escalator_pct_per_year"] / 100) ** years
-        after = here & (cm["t"] >= horizon)
-        leased_opex[after] += offer["it_mw"] * cm.loc[after, "hpc_opex_usd_per_it_mw_month"]
-    report((cm["it_leased_mw"] - leased).abs() > MW_TOL, "it_leased_mw differs from leases")
-    report(leased > ready_mw + MW_TOL, "leased IT MW exceeds ready IT MW")
-
-    # Cash lines by their formulas.
-    hashprice = inputs.market.set_index("month")["hashprice_usd_per_ph_day"]
-    day_count = np.array([days(first + t) for t in cm["t"]], dtype=float)
-    in_h = (cm["t"] < horizon).to_numpy()
-    hp = np.where(in_h, cm["month"].map(hashprice).fillna(0.0).to_numpy(), 0.0)
-    expected = {
-        "hashrate_ph_s": cm["mining_mw"] * 1000 / cm["fleet_efficiency_j_per_th"],
-        "mining_revenue_usd": hp * cm["mining_mw"] * 1000 / cm["fleet_efficiency_j_per_th"]
-        * day_count,
-        "power_cost_usd": cm["mining_mw"] * 24 * day_count * cm["power_price_usd_per_mwh"],
-        "mining_opex_usd": cm["mining_mw"] * cm["mining_opex_usd_per_mw_month"],
-        "lease_revenue_usd": rent,
-        "hpc_opex_usd": np.where(in_h, ready_mw * cm["hpc_opex_usd_per_it_mw_month"],
-                                 leased_opex),
-        "capex_usd": (started_mw - ready_mw) * cm["capex_usd_per_it_mw"] / cm["build_months"],
-    }
-    for column, value in expected.items():
-        tol = MW_TOL if column == "hashrate_ph_s" else USD_TOL
-        report((cm[column] - value).abs() > tol + 1e-9 * np.abs(value),
-               f"{column} {'' if column.endswith('_s') else 'USD '}differs from its formula")
-    net = (cm["mining_revenue_usd"] - cm["power_cost_usd"] - cm["mining_opex_usd"]
-           + cm["lease_revenue_usd"] - cm["hpc_opex_usd"] - cm["capex_usd"])
-    report((cm["net_cash_usd"] - net).abs() > USD_TOL, "net_cash_usd is not the sum of its lines")
-    rate = scenario.finance.discount_rate_pct_per_year / 100
-    report((cm["discount_factor"] - (1 + rate) ** (-(cm["t"] + 1) / 12)).abs() > 1e-12,
-           "discount_factor differs from (1 + r)^-((m + 1) / 12)")
-    if not scenario.finance.value_beyond_horizon and (cm["t"] >= horizon).any():
-        problems.append("months after the horizon are counted with value_beyond_horizon off")
-    discounted = float((cm["net_cash_usd"] * cm["discount_factor"]).sum())
-    if abs(discounted - npv_usd) > USD_TOL:
-        problems.append(f"Σ net_cash × discount_factor = {discounted:,.2f} but npv_usd = "
-                        f"{npv_usd:,.2f}")
-    return problems
+    audit = _Audit(inputs, campus_month, leases)
+    audit.mining()
+    audit.conversion()
+    audit.salvage()
+    audit.leases_()
+    audit.spot()
+    audit.cash(npv_usd)
+    return audit.problems

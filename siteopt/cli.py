@@ -172,6 +172,8 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
         click.echo((outdir / "summary.json").read_text(encoding="utf-8"), nl=False)
     if status == "infeasible":
         _err(f"Scenario {inputs.scenario.name} is infeasible: no plan meets every requirement.")
+        for line in results.summary.get("diagnosis", []):
+            _err(f"  {line}")
         sys.exit(EXIT_INPUT)
     print_plan(results)
     _err(f"Results in {outdir}/")

@@ -28,6 +28,7 @@ class Inputs:
     portfolio_path: Path
     campuses: pd.DataFrame
     offers: pd.DataFrame
+    offer_phases: pd.DataFrame  # every offer's ramp; an offer without phases has one at 0
     market: pd.DataFrame
     input_hash: str
     warnings: tuple[str, ...]
@@ -68,14 +69,17 @@ def load_inputs(scenario_path: str | Path) -> Inputs:
         problems.add(raw["campuses"].source, "no rows: at least one campus is needed")
     _check_campuses(campuses, raw["campuses"], problems)
     _check_offers(offers, raw["offers"], campuses, scenario, problems, warnings)
+    phases = _phases(offers, frames.get("offer_phases"), raw.get("offer_phases"), problems)
     _check_horizon(campuses, raw["campuses"], scenario, warnings)
+    _check_regions(campuses, scenario, loaded, problems)
     problems.raise_if_any()
 
     market = market_path(scenario.market, scenario.horizon.start, scenario.horizon.months, paths)
     campuses = campuses.set_index("campus_id").drop(columns="row")
     offers = offers.set_index("offer_id").drop(columns="row")
     all_ids = tuple(campuses.index)
-    offers["campuses"] = [all_ids if ids == ("*",) else ids for ids in offers["campuses"]]
+    # an empty cell takes the column default, the text '*', not the parsed ('*',)
+    offers["campuses"] = [all_ids if "*" in ids else ids for ids in offers["campuses"]]
     return Inputs(
         scenario=scenario,
         scenario_path=loaded.path,
@@ -83,8 +87,9 @@ def load_inputs(scenario_path: str | Path) -> Inputs:
         portfolio_path=portfolio_path,
         campuses=campuses,
         offers=offers,
+        offer_phases=phases,
         market=market,
-        input_hash=_hash(scenario, campuses, offers, market),
+        input_hash=_hash(scenario, campuses, offers, phases, market),
         warnings=tuple(warnings),
     )
 
@@ -141,9 +146,12 @@ def _check_offers(offers: pd.DataFrame, raw: RawTable, campuses: pd.DataFrame,
             problems.add(raw.where(row, "latest_start"),
                          f"{o.latest_start} is before earliest_start {o.earliest_start}")
             continue
+        delay = int(o.max_delay_months or 0)
+        late += delay
         outside = None
         if late < first:
-            outside = f"its start window closes ({o.latest_start}) before the horizon starts " \
+            closes = f"{label(late)}, with {delay} months' delay" if delay else label(late)
+            outside = f"its start window closes ({closes}) before the horizon starts " \
                       f"({label(first)})"
         elif early > last:
             outside = f"its start window opens ({o.earliest_start}) after the horizon ends " \
@@ -154,16 +162,72 @@ def _check_offers(offers: pd.DataFrame, raw: RawTable, campuses: pd.DataFrame,
         elif outside:
             warnings.append(f"{raw.where(row)}: offer {o.offer_id} cannot start inside the "
                             f"horizon: {outside}; it is ignored")
+        if o.prepayment_usd and not o.prepayment_credit_months:
+            problems.add(raw.where(row, "prepayment_credit_months"),
+                         f"must be >= 1 when prepayment_usd is given (got "
+                         f"{o.prepayment_credit_months})")
         eligible = known if "*" in ids else [i for i in ids if i in known]
-        room = max((capacity[i] or 0 for i in eligible), default=0)
+        rooms = [capacity[i] or 0 for i in eligible]
+        room = sum(rooms) if o.split else max(rooms, default=0)
         if o.it_mw is not None and eligible and o.it_mw > room:
-            message = (f"{o.it_mw:g} IT MW is more than any eligible campus can host "
-                       f"(largest hpc_max_it_mw: {room:g})")
+            message = (f"{o.it_mw:g} IT MW is more than the eligible campuses can host "
+                       f"({'together' if o.split else 'largest'} hpc_max_it_mw: {room:g})")
             if o.signed:
                 problems.add(raw.where(row, "it_mw"), f"signed lease {o.offer_id}: {message}")
             else:
                 warnings.append(f"{raw.where(row, 'it_mw')}: offer {o.offer_id}: {message}; "
                                 f"it can never be accepted")
+
+
+def _phases(offers: pd.DataFrame, given: pd.DataFrame | None, raw: RawTable | None,
+            problems: Problems) -> pd.DataFrame:
+    """Each offer's delivery ramp; offers without rows in offer_phases deliver all at once."""
+    columns = ["offer_id", "phase", "it_mw", "months_after_start"]
+    single = pd.DataFrame({"offer_id": offers["offer_id"], "phase": 1,
+                           "it_mw": offers["it_mw"], "months_after_start": 0})[columns]
+    if given is None or given.empty:
+        return single.reset_index(drop=True)
+    offer = offers.set_index("offer_id")
+    rows = dict(zip(given.index, raw.rows))
+    for i, p in given.iterrows():
+        if p["offer_id"] not in offer.index:
+            problems.add(raw.where(rows[i], "offer_id"), f"unknown offer {p['offer_id']!r}")
+        elif p["months_after_start"] is not None and offer.at[p["offer_id"], "term_months"] \
+                and p["months_after_start"] >= offer.at[p["offer_id"], "term_months"]:
+            problems.add(raw.where(rows[i], "months_after_start"),
+                         f"{p['months_after_start']} is not inside the lease term "
+                         f"({offer.at[p['offer_id'], 'term_months']} months)")
+    for offer_id, ramp in given.groupby("offer_id", sort=False):
+        if offer_id not in offer.index or ramp["it_mw"].isna().any():
+            continue
+        first_row = rows[ramp.index[0]]
+        total, expected = ramp["it_mw"].sum(), offer.at[offer_id, "it_mw"]
+        if expected is not None and abs(total - expected) > 1e-6:
+            problems.add(raw.where(first_row, "it_mw"),
+                         f"phases of {offer_id} add up to {total:g} IT MW but the offer's it_mw "
+                         f"is {expected:g}")
+        if ramp["months_after_start"].notna().all() and ramp["months_after_start"].min() != 0:
+            problems.add(raw.where(first_row, "months_after_start"),
+                         f"the first phase of {offer_id} must be delivered at 0 months after "
+                         f"the start (got {ramp['months_after_start'].min()})")
+    phased = set(given["offer_id"])
+    merged = pd.concat([single[~single["offer_id"].isin(phased)], given[columns]])
+    order = {o: i for i, o in enumerate(offers["offer_id"])}
+    merged = merged.sort_values(["offer_id", "phase"], key=lambda s: s.map(order)
+                                if s.name == "offer_id" else s)
+    return merged.astype({"phase": int, "months_after_start": int}).reset_index(drop=True)
+
+
+def _check_regions(campuses: pd.DataFrame, scenario: Scenario, loaded: LoadedScenario,
+                   problems: Problems) -> None:
+    regions = set(campuses["region"].dropna())
+    for region in scenario.limits.max_it_mw_started_per_year_by_region:
+        if region not in regions:
+            key = ("limits", "max_it_mw_started_per_year_by_region", region)
+            where = loaded.origins.get(key, loaded.path).name
+            problems.add(f"scenario {where}: limits.max_it_mw_started_per_year_by_region."
+                         f"{region}", f"no campus is in region {region!r} (regions: "
+                         f"{', '.join(sorted(regions))})")
 
 
 def _check_horizon(campuses: pd.DataFrame, raw: RawTable, scenario: Scenario,
@@ -175,13 +239,12 @@ def _check_horizon(campuses: pd.DataFrame, raw: RawTable, scenario: Scenario,
                             f"horizon ends ({label(last)}); campus {c.campus_id} cannot convert")
 
 
-def _hash(scenario: Scenario, campuses: pd.DataFrame, offers: pd.DataFrame,
-          market: pd.DataFrame) -> str:
+def _hash(scenario: Scenario, *frames: pd.DataFrame) -> str:
     """Hash of what drives a solve: settings (without file paths) and table contents."""
     settings = scenario.model_dump(mode="json", exclude={"portfolio", "description", "name"})
     settings["market"].pop("paths", None)
     digest = hashlib.sha256()
     digest.update(json.dumps(settings, sort_keys=True).encode())
-    for frame in (campuses, offers, market):
+    for frame in frames:
         digest.update(frame.to_csv(float_format="%.12g").encode())
     return digest.hexdigest()[:16]

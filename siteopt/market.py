@@ -91,8 +91,8 @@ def read_paths(path: Path, problems: Problems) -> pd.DataFrame | None:
             problems.add(raw.where(row, "month"), str(exc))
             continue
         if record["month"] in seen:
-            problems.add(raw.where(row, "month"),
-                         f"duplicate month {record['month']} (first on row {seen[record['month']]})")
+            problems.add(raw.where(row, "month"), f"duplicate month {record['month']} "
+                                                  f"(first on row {seen[record['month']]})")
         seen[record["month"]] = row.row
         for column in PATH_COLUMNS:
             text = str(row.cells.get(column) or "").strip()
@@ -110,8 +110,9 @@ def read_paths(path: Path, problems: Problems) -> pd.DataFrame | None:
                 continue
             record[column] = value
         records.append(record)
-    if not records:
+    if not raw.rows:
         problems.add(raw.source, "no rows")
+    if not records:
         return None
     return pd.DataFrame.from_records(records)
 

@@ -57,12 +57,14 @@ def print_plan(results) -> None:
     console.print(table)
     leases = results.leases
     table = Table(title="Offers")
-    for column in ("offer", "tenant", "decision", "campus", "start", "IT MW", "PV rent M USD"):
+    for column in ("offer", "tenant", "decision", "campus", "start", "delivery", "IT MW",
+                   "PV rent M USD"):
         numeric = column in ("IT MW", "PV rent M USD")
         table.add_column(column, justify="right" if numeric else "left")
     for lease in leases.itertuples():
         decision = ("signed" if lease.signed else "accept") if lease.accepted else "decline"
-        where = (lease.campus_id, lease.start_month) if lease.accepted else ("—", "—")
+        where = (lease.campus_id, lease.start_month, lease.delivery_month) if lease.accepted \
+            else ("—", "—", "—")
         table.add_row(str(lease.offer_id), str(lease.tenant), decision, *where,
                       f"{lease.it_mw:,.0f}",
                       f"{lease.lease_npv_usd / 1e6:,.1f}")

@@ -19,21 +19,26 @@ from siteopt import __version__
 from siteopt.inputs import Inputs
 from siteopt.model import BuiltModel
 from siteopt.model.cash import LINES
+from siteopt.model.leases import rent_schedule
 from siteopt.solve import SolveOutcome
 
 INDEX_COLUMNS = {
     "CAMPUS_MONTHS": ("campus_id", "month"),
     "LEASE_OPTIONS": ("offer_id", "campus_id", "start"),
+    "SPLIT_STARTS": ("offer_id", "start"),
+    "SPLIT_BLOCKS": ("offer_id", "phase", "campus_id", "start"),
 }
 
 CAMPUS_MONTH_COLUMNS = [
-    "campus_id", "month", "in_horizon", "mining_mw", "hashrate_ph_s", "blocks_started",
-    "it_under_construction_mw", "it_ready_mw", "it_leased_mw", *LINES, "net_cash_usd",
-    "discount_factor",
+    "campus_id", "month", "in_horizon", "mining_mw", "hashrate_ph_s", "miners_sold_mw",
+    "blocks_started", "it_under_construction_mw", "it_ready_mw", "it_leased_mw", "spot_mw",
+    *LINES, "net_cash_usd", "discount_factor",
 ]
 LEASE_COLUMNS = [
-    "offer_id", "tenant", "signed", "accepted", "campus_id", "start_month", "end_month", "it_mw",
-    "rate_usd_per_kw_month", "escalator_pct_per_year", "term_months", "lease_npv_usd",
+    "offer_id", "tenant", "signed", "split", "accepted", "campus_id", "phase", "it_mw",
+    "offer_it_mw", "start_month", "delivery_month", "end_month", "rate_usd_per_kw_month",
+    "escalator_pct_per_year", "term_months", "late_months", "late_penalty_usd",
+    "prepayment_usd", "tenant_capex_usd", "lease_npv_usd",
 ]
 
 
@@ -60,11 +65,11 @@ def extract(inputs: Inputs, built: BuiltModel, outcome: SolveOutcome,
     m = built.model
     values = outcome.values
     frames = {name: component_frame(m.component(name), values[name])
-              for name in ("mining_mw", "blocks_started")}
-    accepted = component_frame(m.lease_accepted, values["lease_accepted"])
-    accepted = accepted[accepted["value"] > 0.5]
+              for name in ("mining_mw", "blocks_started", "spot_mw", "miners_sold_mw")
+              if m.component(name) is not None}
+    deliveries = _deliveries(m, data, values)
 
-    timeline = _timeline(data, frames["mining_mw"], frames["blocks_started"], accepted)
+    timeline = _timeline(data, frames, deliveries)
     cash = built.cash.evaluate(values)
     wide = cash.pivot_table(index=["campus_id", "month"], columns="line", values="usd",
                             aggfunc="sum", fill_value=0.0)
@@ -84,70 +89,110 @@ def extract(inputs: Inputs, built: BuiltModel, outcome: SolveOutcome,
     table["month"] = [data.month_label(int(t)) for t in table["month"]]
     campus_month = table[CAMPUS_MONTH_COLUMNS]
 
-    leases = _leases(inputs, data, accepted, cash_by_option=built.cash)
+    leases = _leases(inputs, data, deliveries)
     npv = float((campus_month["net_cash_usd"] * campus_month["discount_factor"]).sum())
     summary = _summary(inputs, outcome, npv, timings)
     return Results(summary, campus_month, leases)
 
 
-def _timeline(data, mining: pd.DataFrame, blocks: pd.DataFrame,
-              accepted: pd.DataFrame) -> pd.DataFrame:
+def _deliveries(m: pyo.ConcreteModel, data, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per accepted offer, campus and phase: IT MW and months (0-based)."""
+    rows = []
+    accepted = component_frame(m.lease_accepted, values["lease_accepted"])
+    for lease in accepted[accepted["value"] > 0.5].itertuples():
+        for phase, mw, after in data.phases[lease.offer_id]:
+            rows.append((lease.offer_id, lease.campus_id, phase, mw, lease.start, after))
+    split = component_frame(m.split_blocks, values["split_blocks"])
+    block = data.campuses["hpc_block_it_mw"]
+    after_of = {(o, k): a for o, ramp in data.phases.items() for k, _, a in ramp}
+    for piece in split[split["value"] > 0.5].itertuples():
+        rows.append((piece.offer_id, piece.campus_id, piece.phase,
+                     piece.value * block[piece.campus_id], piece.start,
+                     after_of[piece.offer_id, piece.phase]))
+    frame = pd.DataFrame(rows, columns=["offer_id", "campus_id", "phase", "it_mw", "start",
+                                        "months_after_start"])
+    frame["term_months"] = frame["offer_id"].map(data.offers["term_months"]).astype(int)
+    return frame
+
+
+def _series(frame: pd.DataFrame | None, campus_id: str, length: int) -> np.ndarray:
+    out = np.zeros(length)
+    if frame is not None:
+        here = frame[frame["campus_id"] == campus_id]
+        out[here["month"].to_numpy()] = here["value"].to_numpy()
+    return out
+
+
+def _timeline(data, frames: dict[str, pd.DataFrame], deliveries: pd.DataFrame) -> pd.DataFrame:
     """MW by use per campus and month, inside the horizon and after it."""
     campuses = data.campuses
-    months = np.arange(data.total_months)
+    n = data.total_months
     rows = []
     for campus_id in data.campus_ids:
         c = campuses.loc[campus_id]
-        starts = np.zeros(data.total_months)
-        mine = blocks[blocks["campus_id"] == campus_id]
-        starts[mine["month"].to_numpy()] = mine["value"].to_numpy()
+        starts = _series(frames["blocks_started"], campus_id, n)
         started_mw = np.cumsum(starts) * c["hpc_block_it_mw"]
         build = int(c["build_months"])
-        ready_mw = np.concatenate([np.zeros(build), started_mw[:-build]])[: data.total_months]
-        leased = np.zeros(data.total_months + 1)
-        for lease in accepted[accepted["campus_id"] == campus_id].itertuples():
-            offer = data.offers.loc[lease.offer_id]
-            end = min(lease.start + int(offer["term_months"]), data.total_months)
-            leased[lease.start:end] += offer["it_mw"]
-        mining_mw = np.zeros(data.total_months)
-        here = mining[mining["campus_id"] == campus_id]
-        mining_mw[here["month"].to_numpy()] = here["value"].to_numpy()
+        ready_mw = np.concatenate([np.zeros(build), started_mw[:-build]])[:n]
+        leased = np.zeros(n + 1)
+        for d in deliveries[deliveries["campus_id"] == campus_id].itertuples():
+            leased[min(d.start + d.months_after_start, n):min(d.start + d.term_months, n)] += \
+                d.it_mw
+        mining_mw = _series(frames["mining_mw"], campus_id, n)
+        sold = _series(frames.get("miners_sold_mw"), campus_id, data.horizon_months)
         rows.append(pd.DataFrame({
-            "campus_id": campus_id, "month": months, "mining_mw": mining_mw,
+            "campus_id": campus_id, "month": np.arange(n), "mining_mw": mining_mw,
             "hashrate_ph_s": mining_mw * 1000.0 / c["fleet_efficiency_j_per_th"],
+            "miners_sold_mw": np.concatenate([sold, np.full(n - len(sold), sold[-1])]),
             "blocks_started": starts.astype(int),
             "it_under_construction_mw": started_mw - ready_mw,
-            "it_ready_mw": ready_mw, "it_leased_mw": leased[:-1]}))
+            "it_ready_mw": ready_mw, "it_leased_mw": leased[:-1],
+            "spot_mw": _series(frames.get("spot_mw"), campus_id, n)}))
     return pd.concat(rows, ignore_index=True)
 
 
-def _leases(inputs: Inputs, data, accepted: pd.DataFrame, cash_by_option) -> pd.DataFrame:
-    offers = inputs.offers
-    rent = cash_by_option.frame
-    rent = rent[(rent["var"] == "lease_accepted") & (rent["line"] == "lease_revenue_usd")]
-    pv_by_option = (rent["usd_per_unit"] * data.discount_factor[rent["month"].to_numpy()]
-                    ).groupby(rent["position"]).sum()
-    option_position = {(o.offer_id, o.campus_id, o.start): i
-                       for i, o in enumerate(data.lease_options)}
-    chosen = {row.offer_id: row for row in accepted.itertuples()}
+def _leases(inputs: Inputs, data, deliveries: pd.DataFrame) -> pd.DataFrame:
+    """One row per accepted offer, campus and phase; one row per declined offer."""
     records = []
-    for offer_id, offer in offers.iterrows():
-        row = chosen.get(offer_id)
-        record = {
+    for offer_id, offer in inputs.offers.iterrows():
+        base = {
             "offer_id": offer_id, "tenant": offer["tenant"], "signed": bool(offer["signed"]),
-            "accepted": row is not None, "campus_id": None, "start_month": None,
-            "end_month": None, "it_mw": float(offer["it_mw"]),
+            "split": bool(offer["split"]), "offer_it_mw": float(offer["it_mw"]),
             "rate_usd_per_kw_month": float(offer["rate_usd_per_kw_month"]),
             "escalator_pct_per_year": float(offer["escalator_pct_per_year"]),
-            "term_months": int(offer["term_months"]), "lease_npv_usd": 0.0,
+            "term_months": int(offer["term_months"]),
         }
-        if row is not None:
-            record.update(
-                campus_id=row.campus_id, start_month=data.month_label(row.start),
-                end_month=data.month_label(row.start + int(offer["term_months"]) - 1),
-                lease_npv_usd=float(pv_by_option.get(
-                    option_position[(offer_id, row.campus_id, row.start)], 0.0)))
-        records.append(record)
+        mine = deliveries[deliveries["offer_id"] == offer_id]
+        if mine.empty:
+            records.append({**base, "accepted": False, "it_mw": 0.0, "late_months": 0,
+                            "late_penalty_usd": 0.0, "prepayment_usd": 0.0,
+                            "tenant_capex_usd": 0.0, "lease_npv_usd": 0.0})
+            continue
+        start = int(mine["start"].iloc[0])
+        term = int(offer["term_months"])
+        latest = data.latest_start[offer_id]
+        penalty_months = max(0, start - max(0, latest))
+        received = data.signing_month[offer_id] >= 0
+        for d in mine.itertuples():
+            share = d.it_mw / offer["it_mw"]
+            delivery = start + d.months_after_start
+            rent = rent_schedule(d.it_mw, offer["rate_usd_per_kw_month"],
+                                 offer["escalator_pct_per_year"], term)[d.months_after_start:]
+            months = np.arange(delivery, start + term)
+            counted = months < data.cash_months
+            capex = data.campuses.at[d.campus_id, "capex_usd_per_it_mw"]
+            records.append({
+                **base, "accepted": True, "campus_id": d.campus_id, "phase": int(d.phase),
+                "it_mw": float(d.it_mw), "start_month": data.month_label(start),
+                "delivery_month": data.month_label(delivery),
+                "end_month": data.month_label(start + term - 1),
+                "late_months": max(0, start - latest),
+                "late_penalty_usd": share * offer["late_penalty_usd_per_month"] * penalty_months,
+                "prepayment_usd": share * offer["prepayment_usd"] if received else 0.0,
+                "tenant_capex_usd": offer["tenant_capex_pct"] / 100 * d.it_mw * capex,
+                "lease_npv_usd": float((rent[counted] * data.discount_factor[months[counted]]
+                                        ).sum()),
+            })
     return pd.DataFrame.from_records(records, columns=LEASE_COLUMNS)
 
 
@@ -187,9 +232,18 @@ def _summary(inputs: Inputs, outcome: SolveOutcome, npv: float,
     }
 
 
-def unsolved(inputs: Inputs, outcome: SolveOutcome, timings: dict[str, float]) -> Results:
+def unsolved(inputs: Inputs, outcome: SolveOutcome, timings: dict[str, float],
+             diagnosis: list[str] | None = None) -> Results:
     """Results of a run without a plan: the summary says why; the tables are empty."""
     summary = _summary(inputs, outcome, float("nan"), timings)
     summary["npv_usd"] = None
+    summary["diagnosis"] = list(diagnosis or [])
     return Results(summary, pd.DataFrame(columns=CAMPUS_MONTH_COLUMNS),
                    pd.DataFrame(columns=LEASE_COLUMNS))
+
+
+def infeasible(inputs: Inputs, diagnosis: list[str], timings: dict[str, float]) -> Results:
+    """Found infeasible before solving: no model was passed to HiGHS."""
+    outcome = SolveOutcome("infeasible", "not solved: infeasible by construction", None, None,
+                           None, 0.0, 0.0)
+    return unsolved(inputs, outcome, timings, diagnosis)

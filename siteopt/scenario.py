@@ -56,7 +56,8 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InputError([Problem(where, f"expected a mapping of keys (got {type(data).__name__})")])
+        raise InputError([Problem(where,
+                                  f"expected a mapping of keys (got {type(data).__name__})")])
     return data
 
 

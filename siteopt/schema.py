@@ -39,10 +39,14 @@ class Column:
 @dataclass(frozen=True)
 class Table:
     name: str
-    key: str
+    key: str | tuple[str, ...]
     description: str
     columns: tuple[Column, ...]
     required: bool = True
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return (self.key,) if isinstance(self.key, str) else self.key
 
     @property
     def column_names(self) -> list[str]:
@@ -84,6 +88,9 @@ CAMPUSES = Table(
         Column("hpc_opex_usd_per_it_mw_month", "float", "USD/IT MW-month",
                "Landlord's opex per ready IT MW (leases are triple-net: tenants pay power).",
                ge=0, required=False, default=0.0),
+        Column("asic_salvage_usd_per_mw", "float", "USD/MW",
+               "Sale value of miners displaced by conversion, per MW of mining load.",
+               ge=0, required=False, default=0.0),
     ),
 )
 
@@ -107,10 +114,48 @@ OFFERS = Table(
                required=False, default="*"),
         Column("signed", "bool", "true/false",
                "Already signed: must be delivered.", required=False, default=False),
+        Column("split", "bool", "true/false",
+               "IT MW may be delivered at several eligible campuses, in whole blocks of each.",
+               required=False, default=False),
+        Column("late_penalty_usd_per_month", "float", "USD/month",
+               "Paid for each month the lease starts after latest_start.", ge=0,
+               required=False, default=0.0),
+        Column("max_delay_months", "int", "months",
+               "Months after latest_start the lease may still start (then it lapses).", ge=0,
+               le=120, required=False, default=0),
+        Column("prepayment_usd", "float", "USD",
+               "Received at signing; credited against rent over prepayment_credit_months.",
+               ge=0, required=False, default=0.0),
+        Column("prepayment_credit_months", "int", "months",
+               "Months from the lease start over which the prepayment is credited evenly.",
+               ge=0, le=600, required=False, default=0),
+        Column("tenant_capex_pct", "float", "%",
+               "Share of the fit-out capex of the leased IT MW that the tenant pays.", ge=0,
+               le=100, required=False, default=0.0),
+        Column("signing_month", "month", "YYYY-MM",
+               "When the lease is (or was) signed: the prepayment is received then; before "
+               "the horizon = already received. Empty = the horizon's first month.",
+               required=False),
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (CAMPUSES, OFFERS)}
+OFFER_PHASES = Table(
+    name="offer_phases",
+    key=("offer_id", "phase"),
+    description="Optional. Phased delivery: replaces an offer's single it_mw by a ramp; rent "
+                "follows the MW delivered. Phases of an offer add up to its it_mw.",
+    required=False,
+    columns=(
+        Column("offer_id", "id", "", "Offer the phase belongs to."),
+        Column("phase", "int", "", "Phase number (1, 2, ...), unique within the offer.", ge=1),
+        Column("it_mw", "float", "IT MW", "IT MW delivered in this phase.", gt=0),
+        Column("months_after_start", "int", "months",
+               "Delivery month counted from the lease start (the first phase at 0).", ge=0,
+               le=600),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (CAMPUSES, OFFERS, OFFER_PHASES)}
 
 # ---------------------------------------------------------------------------------------------
 # Scenario keys
@@ -144,6 +189,29 @@ class Horizon(_Strict):
     _check_start = field_validator("start", mode="before")(_month_label)
 
 
+class Limits(_Strict):
+    max_tenant_share_pct: float | None = Field(
+        None, gt=0, le=100, description="Most any one tenant may hold of the IT MW under all "
+        "accepted leases (each lease counted once at its full MW).",
+        json_schema_extra=_unit("%"))
+    max_it_mw_started_per_year: float | None = Field(
+        None, ge=0, description="Company-wide IT MW that may start construction in a calendar "
+        "year (transformers, switchgear, OEM slots).", json_schema_extra=_unit("IT MW/yr"))
+    max_it_mw_started_per_year_by_region: dict[str, float] = Field(
+        {}, description="Per region (campuses.region): IT MW that may start construction in a "
+        "calendar year.", json_schema_extra=_unit("IT MW/yr"))
+
+    _fraction = field_validator("max_tenant_share_pct")(_not_a_fraction)
+
+    @field_validator("max_it_mw_started_per_year_by_region")
+    @classmethod
+    def _non_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if v < 0}
+        if bad:
+            raise ValueError(f"caps must be >= 0 (got {bad})")
+        return value
+
+
 class Market(_Strict):
     btc_price_usd: float = Field(gt=0, description="BTC price in the first month.",
                                  json_schema_extra=_unit("USD/BTC"))
@@ -170,6 +238,16 @@ class Market(_Strict):
         None, description="CSV of monthly values (month, btc_price_usd, network_hashrate_ehs, "
         "fees_btc_per_block, hashprice_usd_per_ph_day) overriding the flat values; "
         "relative to the scenario file.", json_schema_extra=_unit("path"))
+    hpc_spot_rate_usd_per_kw_month: float = Field(
+        0.0, ge=0, description="Rate at which ready IT MW that no lease uses can be let "
+        "(0 = never: nothing is built on speculation).",
+        json_schema_extra=_unit("USD/IT kW-month"))
+    hpc_spot_absorption_months: int = Field(
+        0, ge=0, le=120, description="Months capacity must have been ready before it can be "
+        "let at the spot rate.", json_schema_extra=_unit("months"))
+    hpc_spot_share_pct: float = Field(
+        0.0, ge=0, le=100, description="Share of the unleased ready IT MW that the spot market "
+        "absorbs.", json_schema_extra=_unit("%"))
 
     @field_validator("halving_months", mode="before")
     @classmethod
@@ -212,6 +290,7 @@ class Scenario(_Strict):
     horizon: Horizon
     market: Market
     finance: Finance = Finance()
+    limits: Limits = Limits()
     solver: Solver = Solver()
 
     @field_validator("name")
@@ -224,5 +303,6 @@ class Scenario(_Strict):
 
 
 SCENARIO_SECTIONS: dict[str, type[BaseModel]] = {
-    "horizon": Horizon, "market": Market, "finance": Finance, "solver": Solver,
+    "horizon": Horizon, "market": Market, "finance": Finance, "limits": Limits,
+    "solver": Solver,
 }

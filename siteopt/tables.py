@@ -76,7 +76,8 @@ def read_csv_table(path: Path) -> RawTable:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError([Problem(
             f"{source} row {line}",
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as CSV UTF-8")]) from None
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as CSV UTF-8")]
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader, [])]
@@ -88,7 +89,8 @@ def read_csv_table(path: Path) -> RawTable:
                 raise InputError([Problem(source, f"more than {MAX_ROWS:,} rows")])
             rows.append(RawRow(reader.line_num, _by_header(header, cells), {}, {}))
     except csv.Error as exc:
-        raise InputError([Problem(f"{source} row {reader.line_num}", f"not valid CSV: {exc}")]) from None
+        raise InputError([Problem(f"{source} row {reader.line_num}",
+                                  f"not valid CSV: {exc}")]) from None
     return RawTable(source, header, rows, excel=False)
 
 
@@ -135,7 +137,8 @@ def read_xlsx_tables(path: Path, names: list[str]) -> dict[str, RawTable]:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False,
                                     keep_links=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError([Problem(path.name, f"cannot be read as an .xlsx workbook ({exc})")]) from None
+        raise InputError([Problem(path.name,
+                                  f"cannot be read as an .xlsx workbook ({exc})")]) from None
     except Exception as exc:  # defusedxml raises its own errors on entity bombs
         raise InputError([Problem(path.name, f"workbook refused: {type(exc).__name__}")]) from None
     tables: dict[str, RawTable] = {}
@@ -155,7 +158,8 @@ def read_xlsx_tables(path: Path, names: list[str]) -> dict[str, RawTable]:
                 if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                     continue
                 if len(rows) >= MAX_ROWS:
-                    raise InputError([Problem(f"{path.name} {name}", f"more than {MAX_ROWS:,} rows")])
+                    raise InputError([Problem(f"{path.name} {name}",
+                                              f"more than {MAX_ROWS:,} rows")])
                 formats = {h: getattr(c, "number_format", "") or "" for h, c in zip(header, row)}
                 rows.append(RawRow(r, _by_header(header, values), formats, letters))
             tables[name] = RawTable(f"{path.name} {name}", header, rows, excel=True)
@@ -234,7 +238,8 @@ def parse_cell(column: Column, value: Any, fmt: str = "") -> Any:
     if kind == "id":
         text = _text(value)
         if not _ID.match(text):
-            raise ValueError(f"expected an id of letters, digits, '-', '_' or '.' (got {_show(text)})")
+            raise ValueError(
+                f"expected an id of letters, digits, '-', '_' or '.' (got {_show(text)})")
         return text
     if kind == "id_list":
         text = _text(value)
@@ -257,7 +262,8 @@ def _text(value: Any) -> str:
 def _check_bounds(column: Column, number: float) -> None:
     if column.fraction_hint and 0 < abs(number) < 1:
         raise ValueError(f"{number:g} looks like a fraction; write percent ({number * 100:g})")
-    for limit, op, ok in ((column.ge, ">=", lambda a, b: a >= b), (column.gt, ">", lambda a, b: a > b),
+    for limit, op, ok in ((column.ge, ">=", lambda a, b: a >= b),
+                          (column.gt, ">", lambda a, b: a > b),
                           (column.le, "<=", lambda a, b: a <= b)):
         if limit is not None and not ok(number, limit):
             raise ValueError(f"must be {op} {limit} (got {_show(number)})")
@@ -310,12 +316,15 @@ def parse_table(table: Table, raw: RawTable, problems: Problems) -> pd.DataFrame
 
 def _check_unique(table: Table, raw: RawTable, frame: pd.DataFrame, problems: Problems) -> None:
     first: dict[Any, int] = {}
-    for row, key in zip(raw.rows, frame[table.key]):
-        if key is None:
+    columns = list(table.key_columns)
+    for row, key in zip(raw.rows, frame[columns].itertuples(index=False, name=None)):
+        if any(k is None for k in key):
             continue
+        shown = key[0] if len(key) == 1 else key
         if key in first:
-            problems.add(raw.where(row, table.key),
-                         f"duplicate id {key!r} (first on row {first[key]})")
+            label = "id" if len(key) == 1 else " + ".join(columns)
+            problems.add(raw.where(row, columns[-1]),
+                         f"duplicate {label} {shown!r} (first on row {first[key]})")
         else:
             first[key] = row.row
 

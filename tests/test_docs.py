@@ -30,9 +30,13 @@ def test_readme_shows_the_two_first_commands():
 
 def test_formulation_page_names_every_model_component_and_builder():
     page = (ROOT / "docs" / "formulation.md").read_text(encoding="utf-8")
-    built = build_model(prepare(load_inputs(ROOT / "scenarios" / "base.yaml"))).model
+    # spec-build switches on every optional family (spot market, salvage, all limits)
+    built = build_model(prepare(load_inputs(ROOT / "scenarios" / "spec-build.yaml"))).model
     for component in built.component_objects((pyo.Var, pyo.Constraint, pyo.Set)):
         assert f"`{component.local_name}`" in page, component.local_name
+    for name in ("spot_within_unleased_ready", "tenant_share_cap", "miners_sold_stay_sold",
+                 "region_it_started_per_year_cap", "split_mw_adds_up"):
+        assert built.component(name) is not None, f"spec-build no longer builds {name}"
     builders = re.findall(r"(define_\w+)\(m", inspect.getsource(model_package.build_model))
     assert builders, "build_model calls no family"
     positions = [page.find(f"`{name}`") for name in builders]

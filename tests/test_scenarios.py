@@ -13,6 +13,7 @@ from siteopt.api import solve_scenario
 from siteopt.audit import audit_plan
 from siteopt.cli import main
 from siteopt.inputs import load_inputs
+from siteopt.results import LEASE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -86,7 +87,7 @@ def test_cli_solve_writes_reconciling_files(tmp_path):
     assert (cm["net_cash_usd"] * cm["discount_factor"]).sum() == pytest.approx(
         summary["npv_usd"], abs=0.005)
     leases = pd.read_csv(outdir / "leases.csv")
-    assert list(leases.columns)[:4] == ["offer_id", "tenant", "signed", "accepted"]
+    assert list(leases.columns) == LEASE_COLUMNS
     inputs = load_inputs(ROOT / "scenarios" / "base.yaml")
     leases["campus_id"] = leases["campus_id"].astype(object).where(leases["accepted"], None)
     assert audit_plan(inputs, cm, leases, summary["npv_usd"]) == []

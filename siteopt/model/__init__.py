@@ -10,10 +10,13 @@ from siteopt.model.cash import CashLedger
 from siteopt.model.conversion import define_conversion
 from siteopt.model.data import ModelData, prepare
 from siteopt.model.leases import define_leases
+from siteopt.model.limits import define_supply_chain_caps, define_tenant_concentration
 from siteopt.model.mining import define_mining
 from siteopt.model.objective import define_objective
 from siteopt.model.power import define_power_sharing
+from siteopt.model.salvage import define_salvage, has_salvage
 from siteopt.model.sets import define_sets
+from siteopt.model.spot import define_spot_market, has_spot_market
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,14 @@ def build_model(data: ModelData) -> BuiltModel:
     define_mining(m, data, cash)
     define_conversion(m, data, cash)
     define_power_sharing(m, data)
+    if has_salvage(data):
+        define_salvage(m, data, cash)
     define_leases(m, data, cash)
+    if has_spot_market(data):
+        define_spot_market(m, data, cash)
+    if data.max_tenant_share is not None:
+        define_tenant_concentration(m, data)
+    define_supply_chain_caps(m, data)
     define_objective(m, data, cash)
     return BuiltModel(m, data, cash)
 

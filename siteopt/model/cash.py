@@ -19,9 +19,15 @@ LINES: dict[str, int] = {
     "mining_revenue_usd": +1,
     "power_cost_usd": -1,
     "mining_opex_usd": -1,
+    "asic_salvage_usd": +1,
     "lease_revenue_usd": +1,
+    "spot_revenue_usd": +1,
+    "prepayment_usd": +1,
+    "prepayment_credit_usd": -1,
+    "late_penalty_usd": -1,
     "hpc_opex_usd": -1,
     "capex_usd": -1,
+    "tenant_capex_usd": +1,
 }
 
 

@@ -25,6 +25,17 @@ class LeaseOption:
 
 
 @dataclass(frozen=True)
+class SplitBlock:
+    """Blocks of campus c serving phase k of split offer o when the lease starts in month s."""
+
+    offer_id: str
+    phase: int
+    campus_id: str
+    start: int
+    max_blocks: int
+
+
+@dataclass(frozen=True)
 class ModelData:
     campus_ids: tuple[str, ...]
     offer_ids: tuple[str, ...]
@@ -37,8 +48,19 @@ class ModelData:
     campuses: pd.DataFrame  # indexed by campus_id
     offers: pd.DataFrame  # indexed by offer_id
     permit_month: dict[str, int]  # first month construction may start, clipped at 0
-    lease_options: tuple[LeaseOption, ...]
+    phases: dict[str, tuple[tuple[int, float, int], ...]]  # offer → (phase, IT MW, months after)
+    latest_start: dict[str, int]  # offer → latest start without penalty (may be < 0)
+    signing_month: dict[str, int]  # offer → month the prepayment arrives (< 0: already paid)
+    lease_options: tuple[LeaseOption, ...]  # offers not split
+    split_starts: tuple[tuple[str, int], ...]  # (offer, start) of split offers
+    split_blocks: tuple[SplitBlock, ...]
     value_beyond_horizon: bool
+    spot_rate_usd_per_kw_month: float
+    spot_absorption_months: int
+    spot_share: float
+    max_tenant_share: float | None
+    max_it_mw_started_per_year: float | None
+    max_it_mw_started_per_year_by_region: dict[str, float]
 
     def month_label(self, m: int) -> str:
         return label(self.first_month + m)
@@ -57,19 +79,40 @@ def prepare(inputs: Inputs) -> ModelData:
 
     permit = {c: max(0, parse_month(p) - first) if p else 0
               for c, p in campuses["permit_ready"].items()}
-    options = []
+    # A delivery before permit + build can never be covered by ready capacity.
+    first_ready = {c: permit[c] + int(campuses.at[c, "build_months"]) for c in campuses.index}
+    phases = {o: tuple((int(p.phase), float(p.it_mw), int(p.months_after_start))
+                       for p in ramp.itertuples())
+              for o, ramp in inputs.offer_phases.groupby("offer_id", sort=False)}
+    latest = {o: parse_month(offer["latest_start"]) - first for o, offer in offers.iterrows()}
+    signing = {o: (parse_month(offer["signing_month"]) - first if offer["signing_month"] else 0)
+               for o, offer in offers.iterrows()}
+    options, split_starts, split_blocks = [], [], []
     for offer_id, offer in offers.iterrows():
         early = max(0, parse_month(offer["earliest_start"]) - first)
-        late = min(horizon - 1, parse_month(offer["latest_start"]) - first)
-        for campus_id in offer["campuses"]:
+        late = min(horizon - 1, latest[offer_id] + int(offer["max_delay_months"]))
+        eligible = [c for c in offer["campuses"] if campuses.at[c, "hpc_max_it_mw"] > 0]
+        if offer["split"]:
+            for s in range(early, late + 1):
+                blocks = [SplitBlock(offer_id, k, c, s, int(mw // campuses.at[c, "hpc_block_it_mw"]
+                                                            + 1e-9))
+                          for k, mw, after in phases[offer_id] for c in eligible
+                          if s + after >= first_ready[c]
+                          and mw >= campuses.at[c, "hpc_block_it_mw"] - 1e-9]
+                if blocks:
+                    split_starts.append((offer_id, s))
+                    split_blocks += blocks
+            continue
+        for campus_id in eligible:
             if campuses.at[campus_id, "hpc_max_it_mw"] + 1e-9 < offer["it_mw"]:
                 continue  # the offer can never fit here
-            # A start before permit + build can never be covered by ready capacity.
-            ready = permit[campus_id] + int(campuses.at[campus_id, "build_months"])
-            options += [LeaseOption(offer_id, campus_id, s) for s in range(max(early, ready),
-                                                                          late + 1)]
+            options += [LeaseOption(offer_id, campus_id, s)
+                        for s in range(max(early, first_ready[campus_id]), late + 1)]
 
-    tail = max([o.start + int(offers.at[o.offer_id, "term_months"]) for o in options]
+    starts = [o.start for o in options] + [s for _, s in split_starts]
+    terms = [int(offers.at[o.offer_id, "term_months"]) for o in options] + \
+        [int(offers.at[o, "term_months"]) for o, _ in split_starts]
+    tail = max([s + n for s, n in zip(starts, terms)]
                + [horizon - 1 + int(b) for b in campuses["build_months"]] + [horizon])
     ordinals = first + np.arange(tail)
     rate = scenario.finance.discount_rate_pct_per_year / 100
@@ -85,6 +128,19 @@ def prepare(inputs: Inputs) -> ModelData:
         campuses=campuses,
         offers=offers,
         permit_month=permit,
+        phases=phases,
+        latest_start=latest,
+        signing_month=signing,
         lease_options=tuple(options),
+        split_starts=tuple(split_starts),
+        split_blocks=tuple(split_blocks),
         value_beyond_horizon=scenario.finance.value_beyond_horizon,
+        spot_rate_usd_per_kw_month=scenario.market.hpc_spot_rate_usd_per_kw_month,
+        spot_absorption_months=scenario.market.hpc_spot_absorption_months,
+        spot_share=scenario.market.hpc_spot_share_pct / 100,
+        max_tenant_share=(None if scenario.limits.max_tenant_share_pct is None
+                          else scenario.limits.max_tenant_share_pct / 100),
+        max_it_mw_started_per_year=scenario.limits.max_it_mw_started_per_year,
+        max_it_mw_started_per_year_by_region=dict(
+            scenario.limits.max_it_mw_started_per_year_by_region),
     )

@@ -1,0 +1,399 @@
+"""Cross-check the MIP against brute force on small random instances.
+
+The brute force below shares no code with siteopt.model: it re-implements the economics from
+the spec and enumerates every plan —
+
+* per campus, every multiset of block start months (permit .. H-1, up to the campus's block
+  count, including "no block");
+* per offer, every choice: decline (unless signed) or (eligible campus, start month in the
+  offer's window ∩ horizon);
+
+keeps the plans whose ready IT MW covers the leased IT MW in every horizon month, sets mining
+in closed form (mining_mw = min(miner_mw, grid − PUE × IT MW started) when the month's margin
+is positive, else 0) and takes the best NPV. Campuses are independent once the leases are
+fixed, so the search loops over lease choices and, per campus, over block schedules (still
+exhaustive). The model's NPV must equal the optimum; an infeasible brute force must be an
+'infeasible' status or, for signed leases that validation already rejects, an InputError.
+"""
+
+from __future__ import annotations
+
+import calendar
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from siteopt.api import solve_scenario
+from siteopt.errors import InputError
+
+N_SEEDS = 80
+MAX_WORK = 400_000  # lease combinations × block schedules; instances above it are skipped
+MIN_COMPARED = 50
+
+
+# ---------------------------------------------------------------------------------------------
+# Instances
+# ---------------------------------------------------------------------------------------------
+
+
+def ordinal(label: str) -> int:
+    year, month = label.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
+def label(o: int) -> str:
+    return f"{o // 12:04d}-{o % 12 + 1:02d}"
+
+
+@dataclass
+class Instance:
+    seed: int
+    start: int  # month ordinal of horizon month 0
+    horizon: int
+    market: dict
+    finance: dict
+    campuses: list[dict]
+    offers: list[dict] = field(default_factory=list)
+
+    def permit(self, c: dict) -> int:
+        return max(0, ordinal(c["permit_ready"]) - self.start) if c["permit_ready"] else 0
+
+    def eligible(self, o: dict) -> list[dict]:
+        ids = [c["campus_id"] for c in self.campuses] if o["campuses"] == "*" \
+            else o["campuses"].split(";")
+        return [c for c in self.campuses if c["campus_id"] in ids]
+
+    def window(self, o: dict) -> range:
+        early = ordinal(o["earliest_start"]) - self.start
+        late = ordinal(o["latest_start"]) - self.start
+        return range(max(0, early), min(self.horizon - 1, late) + 1)
+
+
+def generate(seed: int) -> Instance:
+    rng = random.Random(seed)
+    start = ordinal(f"{rng.choice([2026, 2027, 2028])}-{rng.randint(1, 12):02d}")
+    horizon = rng.randint(6, 18)
+    market = {
+        "btc_price_usd": rng.choice([60_000, 80_000, 100_000, 120_000, 150_000]),
+        "btc_price_growth_pct_per_year": rng.choice([0, 0, 25, -20]),
+        "network_hashrate_ehs": rng.choice([600, 800, 900, 1000, 1200]),
+        "network_hashrate_growth_pct_per_year": rng.choice([0, 0, 30]),
+        "fees_btc_per_block": rng.choice([0, 0, 0.1, 0.25]),
+        "block_subsidy_btc": 3.125,
+        "halving_months": [label(start + rng.randint(-2, horizon))] if rng.random() < 0.4
+        else [],
+    }
+    finance = {"discount_rate_pct_per_year": rng.choice([0, 0, 3, 8, 12]),
+               "value_beyond_horizon": rng.random() < 0.5}
+    campuses = []
+    for i in range(rng.randint(1, 2)):
+        block = rng.choice([5, 7.5, 10])
+        n_blocks = rng.randint(1, 2)
+        max_it = block * n_blocks + rng.choice([0, 0, block / 2])
+        pue = rng.choice([1.1, 1.25, 1.4])
+        miner = rng.choice([20, 40, 60, 80])
+        grid = max(miner + rng.choice([-10, 0, 0, 5, 20]), math.ceil(max_it * pue))
+        permit = "" if rng.random() < 0.6 else label(start + rng.randint(-3, horizon))
+        campuses.append({
+            "campus_id": f"C{i + 1}", "name": f"Campus {i + 1}", "grid_mw": grid,
+            "power_price_usd_per_mwh": round(rng.uniform(25, 80), 1), "miner_mw": miner,
+            "fleet_efficiency_j_per_th": rng.choice([17, 20, 25, 30]),
+            "mining_opex_usd_per_mw_month": rng.choice([0, 0, 2_000, 5_000]),
+            "hpc_max_it_mw": max_it, "hpc_block_it_mw": block, "hpc_pue": pue,
+            "capex_usd_per_it_mw": rng.choice([50_000, 150_000, 400_000, 1_000_000]),
+            "build_months": rng.randint(1, 5), "permit_ready": permit,
+            "hpc_opex_usd_per_it_mw_month": rng.choice([0, 5_000, 15_000]),
+        })
+    ids = [c["campus_id"] for c in campuses]
+    offers = []
+    for j in range(rng.choices([0, 1, 2], weights=[1, 3, 3])[0]):
+        early = start + rng.randint(-3, horizon - 2)
+        host = rng.choice(campuses)  # sized for one campus (sometimes slightly too big)
+        it_mw = rng.choice([host["hpc_block_it_mw"], host["hpc_max_it_mw"],
+                            host["hpc_block_it_mw"] / 2, host["hpc_max_it_mw"] + 2.5])
+        offers.append({
+            "offer_id": f"O{j + 1}", "tenant": f"Tenant {j + 1}",
+            "it_mw": it_mw,
+            "rate_usd_per_kw_month": round(rng.uniform(60, 300), 1),
+            "escalator_pct_per_year": rng.choice([0, 3, 10]),
+            "term_months": rng.randint(2, 36),
+            "earliest_start": label(early), "latest_start": label(early + rng.randint(0, 12)),
+            "campuses": rng.choice(["*", "*", *ids]),
+            "signed": "true" if rng.random() < 0.25 else "false",
+        })
+    return Instance(seed, start, horizon, market, finance, campuses, offers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Brute force (independent of siteopt.model)
+# ---------------------------------------------------------------------------------------------
+
+
+class BruteForce:
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        H = inst.horizon
+        self.H = H
+        self.vbh = inst.finance["value_beyond_horizon"]
+        rate = inst.finance["discount_rate_pct_per_year"] / 100
+        self.rate = rate
+        mk = inst.market
+        halvings = [ordinal(h) for h in mk["halving_months"]]
+        self.days = [calendar.monthrange((inst.start + m) // 12, (inst.start + m) % 12 + 1)[1]
+                     for m in range(H)]
+        self.hashprice = []
+        for m in range(H):
+            subsidy = mk["block_subsidy_btc"] / 2 ** sum(h <= inst.start + m for h in halvings)
+            btc = mk["btc_price_usd"] * (1 + mk["btc_price_growth_pct_per_year"] / 100) ** (m / 12)
+            net = mk["network_hashrate_ehs"] * (
+                1 + mk["network_hashrate_growth_pct_per_year"] / 100) ** (m / 12)
+            self.hashprice.append(144 * (subsidy + mk["fees_btc_per_block"]) * btc / (net * 1000))
+
+    def df(self, m: int) -> float:
+        return (1 + self.rate) ** (-(m + 1) / 12)
+
+    def counts(self, m: int) -> bool:
+        return m < self.H or self.vbh
+
+    # --- campus side -------------------------------------------------------------------------
+
+    def margin_per_mw(self, c: dict, m: int) -> float:
+        d = self.days[m]
+        revenue = self.hashprice[m] * 1000 / c["fleet_efficiency_j_per_th"] * d
+        return revenue - 24 * d * c["power_price_usd_per_mwh"] - c["mining_opex_usd_per_mw_month"]
+
+    def schedules(self, c: dict) -> list[tuple[int, ...]]:
+        n_max = int(math.floor(c["hpc_max_it_mw"] / c["hpc_block_it_mw"] + 1e-9))
+        months = range(self.inst.permit(c), self.H)
+        return [s for k in range(n_max + 1)
+                for s in itertools.combinations_with_replacement(months, k)]
+
+    def campus_value(self, c: dict, starts: tuple[int, ...]) -> tuple[float, np.ndarray]:
+        """Discounted mining − capex − HPC opex of ready MW (horizon), and ready IT MW."""
+        b, L = c["hpc_block_it_mw"], c["build_months"]
+        value = 0.0
+        ready = np.zeros(self.H)
+        for m in range(self.H):
+            started = b * sum(s <= m for s in starts)
+            ready[m] = b * sum(s + L <= m for s in starts)
+            margin = self.margin_per_mw(c, m)
+            mining = min(c["miner_mw"], c["grid_mw"] - c["hpc_pue"] * started) if margin > 0 \
+                else 0.0
+            assert mining >= -1e-9
+            value += (mining * margin - ready[m] * c["hpc_opex_usd_per_it_mw_month"]) * self.df(m)
+        for s in starts:
+            for m in range(s, s + L):
+                if self.counts(m):
+                    value -= b * c["capex_usd_per_it_mw"] / L * self.df(m)
+        return value, ready
+
+    # --- lease side --------------------------------------------------------------------------
+
+    def lease_value(self, o: dict, c: dict, s: int) -> tuple[float, np.ndarray]:
+        """Discounted rent (− HPC opex on the leased MW after the horizon), leased IT MW."""
+        value = 0.0
+        leased = np.zeros(self.H)
+        for k in range(o["term_months"]):
+            m = s + k
+            if m < self.H:
+                leased[m] = o["it_mw"]
+            if not self.counts(m):
+                continue
+            rent = o["it_mw"] * 1000 * o["rate_usd_per_kw_month"] * (
+                1 + o["escalator_pct_per_year"] / 100) ** (k // 12)
+            opex = o["it_mw"] * c["hpc_opex_usd_per_it_mw_month"] if m >= self.H else 0.0
+            value += (rent - opex) * self.df(m)
+        return value, leased
+
+    def choices(self, o: dict) -> list:
+        options = [(c["campus_id"], s) for c in self.inst.eligible(o)
+                   for s in self.inst.window(o)]
+        return options if o["signed"] == "true" else [None, *options]
+
+    def work(self) -> int:
+        combos = math.prod(len(self.choices(o)) for o in self.inst.offers)
+        return combos * sum(len(self.schedules(c)) for c in self.inst.campuses)
+
+    def optimum(self) -> float | None:
+        """Best NPV over all feasible plans, or None when no plan is feasible."""
+        inst = self.inst
+        tables = {}
+        for c in inst.campuses:
+            rows = [self.campus_value(c, s) for s in self.schedules(c)]
+            tables[c["campus_id"]] = (np.array([v for v, _ in rows]),
+                                      np.array([r for _, r in rows]))
+        by_id = {c["campus_id"]: c for c in inst.campuses}
+        best = None
+        for combo in itertools.product(*(self.choices(o) for o in inst.offers)):
+            total = 0.0
+            leased = {cid: np.zeros(self.H) for cid in by_id}
+            for o, choice in zip(inst.offers, combo):
+                if choice is None:
+                    continue
+                cid, s = choice
+                value, q = self.lease_value(o, by_id[cid], s)
+                total += value
+                leased[cid] += q
+            for cid, (values, ready) in tables.items():
+                ok = (ready >= leased[cid] - 1e-9).all(axis=1)
+                if not ok.any():
+                    break
+                total += values[ok].max()
+            else:
+                best = total if best is None else max(best, total)
+        return best
+
+    def plan_value(self, blocks: dict[str, tuple[int, ...]],
+                   leases: dict[str, tuple[str, int]]) -> float:
+        """NPV of a given plan; asserts it is feasible under the spec's rules."""
+        inst = self.inst
+        by_id = {c["campus_id"]: c for c in inst.campuses}
+        total = 0.0
+        leased = {cid: np.zeros(self.H) for cid in by_id}
+        for o in inst.offers:
+            if o["offer_id"] not in leases:
+                assert o["signed"] != "true", f"signed {o['offer_id']} not accepted"
+                continue
+            cid, s = leases[o["offer_id"]]
+            assert (cid, s) in self.choices(o), f"{o['offer_id']} at {cid} from {s}: not allowed"
+            value, q = self.lease_value(o, by_id[cid], s)
+            total += value
+            leased[cid] += q
+        for cid, c in by_id.items():
+            starts = blocks.get(cid, ())
+            assert all(s >= inst.permit(c) for s in starts), f"{cid}: block before permit"
+            assert len(starts) * c["hpc_block_it_mw"] <= c["hpc_max_it_mw"] + 1e-9
+            value, ready = self.campus_value(c, starts)
+            assert (ready >= leased[cid] - 1e-9).all(), f"{cid}: leased MW above ready MW"
+            total += value
+        return total
+
+
+# ---------------------------------------------------------------------------------------------
+# What the model should say
+# ---------------------------------------------------------------------------------------------
+
+
+def rejected_by_validation(inst: Instance) -> bool:
+    """Signed leases validation refuses (siteopt.inputs._check_offers): start window outside
+    the horizon, or more IT MW than any eligible campus's hpc_max_it_mw."""
+    for o in inst.offers:
+        if o["signed"] != "true":
+            continue
+        if not inst.window(o):
+            return True
+        if o["it_mw"] > max(c["hpc_max_it_mw"] for c in inst.eligible(o)):
+            return True
+    return False
+
+
+def signed_without_reachable_start(inst: Instance) -> bool:
+    """A signed lease (past validation) with no eligible campus where it fits and a start in
+    its window at or after permit + build_months: it can never be delivered."""
+    return any(
+        o["signed"] == "true" and not any(
+            c["hpc_max_it_mw"] + 1e-9 >= o["it_mw"] and s >= inst.permit(c) + c["build_months"]
+            for c in inst.eligible(o) for s in inst.window(o))
+        for o in inst.offers)
+
+
+def _instances():
+    kept, skipped = [], []
+    for seed in range(N_SEEDS):
+        inst = generate(seed)
+        if BruteForce(inst).work() > MAX_WORK:
+            skipped.append(seed)
+            continue
+        kept.append(pytest.param(inst, id=f"seed{seed}"))
+    return kept, skipped
+
+
+INSTANCES, SKIPPED = _instances()
+
+
+def write(case, inst: Instance):
+    return case(campuses=inst.campuses, offers=inst.offers,
+                horizon={"start": label(inst.start), "months": inst.horizon},
+                market=inst.market, finance=inst.finance,
+                solver={"mip_gap_pct": 0, "time_limit_s": 60, "threads": 1})
+
+
+def model_plan(results, inst: Instance):
+    cm = results.campus_month
+    cm = cm[cm["in_horizon"] & (cm["blocks_started"] > 0)]
+    blocks: dict[str, list[int]] = {}
+    for row in cm.itertuples():
+        blocks.setdefault(row.campus_id, []).extend(
+            [ordinal(row.month) - inst.start] * int(row.blocks_started))
+    accepted = results.leases[results.leases["accepted"]]
+    leases = {row.offer_id: (row.campus_id, ordinal(row.start_month) - inst.start)
+              for row in accepted.itertuples()}
+    return {k: tuple(v) for k, v in blocks.items()}, leases
+
+
+@pytest.mark.parametrize("inst", INSTANCES)
+def test_model_matches_brute_force(case, inst: Instance):
+    brute = BruteForce(inst)
+    best = brute.optimum()
+    path = write(case, inst)
+    if rejected_by_validation(inst):
+        assert best is None, "validation rejects a signed lease that brute force can deliver"
+        with pytest.raises(InputError, match="signed lease"):
+            solve_scenario(path)
+        return
+    results = solve_scenario(path)
+    status = results.summary["status"]
+    if best is None:
+        assert status == "infeasible", f"brute force: infeasible; model: {status}, " \
+                                       f"NPV {results.summary['npv_usd']}"
+        if signed_without_reachable_start(inst):
+            assert any("Signed lease" in d for d in results.summary["diagnosis"])
+        return
+    assert status == "optimal", f"brute force optimum {best:,.2f}; model status {status}"
+    npv = results.summary["npv_usd"]
+    assert npv == pytest.approx(best, rel=1e-6, abs=1e-2), \
+        f"model NPV {npv:,.2f} ≠ brute-force optimum {best:,.2f}"
+    # The model's own plan, valued independently, is feasible and worth what it reports.
+    blocks, leases = model_plan(results, inst)
+    assert brute.plan_value(blocks, leases) == pytest.approx(npv, rel=1e-6, abs=1e-2)
+
+
+def test_enough_instances_are_compared():
+    """Most generated instances fit the enumeration budget."""
+    compared = INSTANCES
+    assert len(compared) >= MIN_COMPARED, (len(compared), len(INSTANCES), SKIPPED)
+    # The mix exercises what it should: offers, signed leases, infeasible and on/off valuation.
+    insts = [p.values[0] for p in compared]
+    assert sum(bool(i.offers) for i in insts) >= 15
+    assert any(o["signed"] == "true" for i in insts for o in i.offers)
+    assert {i.finance["value_beyond_horizon"] for i in insts} == {True, False}
+    assert any(len(i.campuses) == 2 for i in insts)
+
+
+def test_brute_force_finds_known_optimum():
+    """Sanity check of the brute force itself against test_model_cases' lead-time case:
+    block in Jan, 10 MW leased Jul–Dec → 37,937,500."""
+    campus = {"campus_id": "C1", "grid_mw": 100, "power_price_usd_per_mwh": 62.5,
+              "miner_mw": 100, "fleet_efficiency_j_per_th": 20,
+              "mining_opex_usd_per_mw_month": 0, "hpc_max_it_mw": 20, "hpc_block_it_mw": 10,
+              "hpc_pue": 1.25, "capex_usd_per_it_mw": 300_000, "build_months": 6,
+              "permit_ready": "", "hpc_opex_usd_per_it_mw_month": 0}
+    offer = {"offer_id": "O1", "it_mw": 10, "rate_usd_per_kw_month": 150,
+             "escalator_pct_per_year": 0, "term_months": 120, "earliest_start": "2027-01",
+             "latest_start": "2027-12", "campuses": "*", "signed": "false"}
+    market = {"btc_price_usd": 100_000, "btc_price_growth_pct_per_year": 0,
+              "network_hashrate_ehs": 900, "network_hashrate_growth_pct_per_year": 0,
+              "fees_btc_per_block": 0, "block_subsidy_btc": 3.125, "halving_months": []}
+    inst = Instance(0, ordinal("2027-01"), 12, market,
+                    {"discount_rate_pct_per_year": 0, "value_beyond_horizon": False},
+                    [campus], [offer])
+    brute = BruteForce(inst)
+    assert brute.optimum() == pytest.approx(37_937_500.0, abs=0.01)
+    assert brute.plan_value({"C1": (0,)}, {"O1": ("C1", 6)}) == pytest.approx(37_937_500.0)
+    inst.offers[0]["signed"] = "true"
+    inst.offers[0]["latest_start"] = "2027-03"  # cannot be ready before 2027-07
+    assert BruteForce(inst).optimum() is None
