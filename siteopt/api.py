@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from siteopt.audit import audit_plan
+from siteopt.diagnose import undeliverable_signed_leases
 from siteopt.inputs import Inputs, load_inputs
 from siteopt.model import build_model, prepare
-from siteopt.diagnose import undeliverable_signed_leases
-from siteopt.results import Results, extract, infeasible, unsolved
+from siteopt.results import Results, extract, infeasible, unsolved, with_kpis
+from siteopt.transform import mining_only
 from siteopt.solve import solve
 
 
@@ -27,7 +28,16 @@ def with_solver_options(inputs: Inputs, **overrides: Any) -> Inputs:
     return replace(inputs, scenario=inputs.scenario.model_copy(update={"solver": solver}))
 
 
-def solve_inputs(inputs: Inputs, log: bool = False) -> Results:
+def solve_inputs(inputs: Inputs, log: bool = False, baseline: bool = True) -> Results:
+    """Solve a scenario and, unless told not to, its mining-only baseline for the KPIs."""
+    results = solve_plan(inputs, log=log)
+    if results.summary["status"] not in ("optimal", "feasible"):
+        return results
+    base = solve_plan(mining_only(inputs)) if baseline else None
+    return with_kpis(inputs, results, base)
+
+
+def solve_plan(inputs: Inputs, log: bool = False) -> Results:
     started = time.perf_counter()
     data = prepare(inputs)
     impossible = undeliverable_signed_leases(data)
@@ -45,7 +55,7 @@ def solve_inputs(inputs: Inputs, log: bool = False) -> Results:
     results = extract(inputs, built, outcome, timings)
     results.summary["extract_seconds"] = round(time.perf_counter() - solved_at, 4)
     violations = audit_plan(inputs, results.campus_month, results.leases,
-                            results.summary["npv_usd"])
+                            results.company_month, results.summary["npv_usd"])
     results.summary["audit"] = {"passed": not violations, "violations": violations[:20]}
     return results
 

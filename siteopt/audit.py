@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.inputs import Inputs
-from siteopt.model.cash import LINES
+from siteopt.model.cash import CAMPUS_LINES, LINES
 from siteopt.months import days, label, parse_month
 
 MW_TOL = 1e-6
@@ -223,15 +223,16 @@ class _Audit:
         delay = market.hpc_spot_absorption_months
         share = market.hpc_spot_share_pct / 100
         ready_before = self.ready.groupby(cm["campus_id"]).shift(delay).fillna(0.0)
-        room = share * (ready_before - self.leased)
         inside = cm["t"] < self.horizon
-        self.report(inside & (cm["spot_mw"] > room.clip(lower=0) + MW_TOL),
-                    "spot_mw above the share of unleased capacity ready long enough")
+        self.report(inside & (cm["spot_mw"] > share * (self.ready - self.leased) + MW_TOL),
+                    "spot_mw above the share of unleased ready capacity")
+        self.report(inside & (cm["spot_mw"] > share * ready_before + MW_TOL),
+                    "spot_mw above the share of capacity ready for the absorption delay")
         self.report(~inside & (cm["spot_mw"] > MW_TOL), "spot letting after the horizon")
         rate = market.hpc_spot_rate_usd_per_kw_month
         self.expected["spot_revenue_usd"] = cm["spot_mw"] * 1000 * rate
 
-    def cash(self, npv_usd: float) -> None:
+    def campus_cash(self) -> None:
         cm, first, horizon = self.cm, self.first, self.horizon
         hashprice = self.inputs.market.set_index("month")["hashprice_usd_per_ph_day"]
         day_count = np.array([days(first + t) for t in cm["t"]], dtype=float)
@@ -253,23 +254,120 @@ class _Audit:
             unit = "" if column.endswith("_s") else "USD "
             self.report((cm[column] - value).abs() > tol + 1e-9 * np.abs(value),
                         f"{column} {unit}differs from its formula")
-        net = sum(sign * cm[line] for line, sign in LINES.items())
+        net = sum(sign * cm[line] for line, sign in CAMPUS_LINES.items())
         self.report((cm["net_cash_usd"] - net).abs() > USD_TOL,
                     "net_cash_usd is not the sum of its lines")
         rate = self.scenario.finance.discount_rate_pct_per_year / 100
         self.report((cm["discount_factor"] - (1 + rate) ** (-(cm["t"] + 1) / 12)).abs() > 1e-12,
                     "discount_factor differs from (1 + r)^-((m + 1) / 12)")
-        if not self.scenario.finance.value_beyond_horizon and (cm["t"] >= horizon).any():
-            self.problems.append("months after the horizon are counted with "
-                                 "value_beyond_horizon off")
-        discounted = float((cm["net_cash_usd"] * cm["discount_factor"]).sum())
+        finance = self.scenario.finance
+        counts_after = finance.value_beyond_horizon and \
+            finance.terminal_value.method == "beyond_horizon"
+        if not counts_after and (cm["t"] >= horizon).any():
+            self.problems.append("months after the horizon are counted although neither "
+                                 "value_beyond_horizon nor its method asks for it")
+
+    def company(self, company_month: pd.DataFrame, npv_usd: float) -> None:
+        """Company lines: campus totals, financing and valuation, funding limits, NPV."""
+        finance = self.scenario.finance
+        co = company_month.copy()
+        co["t"] = [parse_month(m) - self.first for m in co["month"]]
+        horizon, last = self.horizon, self.horizon - 1
+        inside = co["t"] < horizon
+
+        def check(column: str, expected, tol: float = USD_TOL) -> None:
+            bad = (co[column] - expected).abs() > tol + 1e-9 * np.abs(expected)
+            for row in co[bad].head(5).itertuples():
+                self.problems.append(f"company {row.month}: {column} differs from its formula")
+
+        totals = self.cm.groupby("month")[list(CAMPUS_LINES)].sum()
+        for line in CAMPUS_LINES:
+            check(line, co["month"].map(totals[line]).fillna(0.0))
+        price = self.inputs.market.set_index("month")["btc_price_usd"]
+        held = finance.btc_treasury_btc
+        sold = co["btc_sold_btc"].where(inside, 0.0)
+        if (sold < -MW_TOL).any() or sold.sum() > held + 1e-9:
+            self.problems.append(f"BTC sold {sold.sum():g} is negative or exceeds the treasury "
+                                 f"{held:g}")
+        check("btc_sale_usd", sold * co["month"].map(price).fillna(0.0))
+        last_price = float(self.inputs.market["btc_price_usd"].iloc[-1])
+        check("btc_treasury_value_usd", np.where(co["t"] == last,
+                                                 (held - sold.sum()) * last_price, 0.0))
+        self._debt(co, check)
+        tv = finance.terminal_value
+        window = (self.cm["t"] > last - 12) & (self.cm["t"] <= last)
+        ebitda_hpc = (self.cm["lease_revenue_usd"] + self.cm["spot_revenue_usd"]
+                      - self.cm["hpc_opex_usd"])[window].sum()
+        ebitda_mining = (self.cm["mining_revenue_usd"] - self.cm["power_cost_usd"]
+                         - self.cm["mining_opex_usd"])[window].sum()
+        by_multiple = tv.method == "ebitda_multiple"
+        check("hpc_terminal_value_usd", np.where(
+            (co["t"] == last) & by_multiple, tv.hpc_ebitda_multiple * ebitda_hpc, 0.0))
+        check("mining_terminal_value_usd", np.where(
+            (co["t"] == last) & by_multiple, tv.mining_ebitda_multiple * ebitda_mining, 0.0))
+        net = sum(sign * co[line] for line, sign in LINES.items())
+        check("net_cash_usd", net)
+        flows = (co["operating_cash_usd"] + co["investing_cash_usd"]
+                 + co["financing_cash_usd"]).where(inside, 0.0)
+        balance = (finance.opening_cash_usd or 0.0) + flows.cumsum()
+        check("cash_balance_usd", balance.where(inside))
+        if finance.opening_cash_usd is not None:
+            low = co[inside & (co["cash_balance_usd"] < finance.min_cash_usd - USD_TOL)]
+            for row in low.head(5).itertuples():
+                self.problems.append(f"company {row.month}: cash {row.cash_balance_usd:,.2f} "
+                                     f"below min_cash_usd")
+        budget = finance.capex_budget_usd_per_year
+        if budget is not None:
+            spent = (co["capex_usd"] - co["tenant_capex_usd"]).groupby(
+                (self.first + co["t"]) // 12).sum()
+            for year, usd in spent.items():
+                cap = budget.get(year) if isinstance(budget, dict) else budget
+                if cap is not None and usd > cap + USD_TOL:
+                    self.problems.append(f"{year}: landlord capex {usd:,.2f} exceeds the "
+                                         f"budget {cap:,.2f}")
+        rate = finance.discount_rate_pct_per_year / 100
+        check("discount_factor", (1 + rate) ** (-(co["t"] + 1) / 12), 1e-12)
+        discounted = float((co["net_cash_usd"] * co["discount_factor"]).sum())
         if abs(discounted - npv_usd) > USD_TOL:
-            self.problems.append(f"Σ net_cash × discount_factor = {discounted:,.2f} but "
-                                 f"npv_usd = {npv_usd:,.2f}")
+            self.problems.append(f"Σ company net_cash × discount_factor = {discounted:,.2f} "
+                                 f"but npv_usd = {npv_usd:,.2f}")
+
+    def _debt(self, co: pd.DataFrame, check) -> None:
+        debt = self.scenario.finance.debt
+        draws = co["debt_draw_usd"].to_numpy()
+        if debt is None:
+            for line in ("debt_draw_usd", "interest_usd", "principal_usd",
+                         "debt_outstanding_usd"):
+                check(line, 0.0)
+            return
+        landlord = (co["capex_usd"] - co["tenant_capex_usd"]).to_numpy()
+        for row in co[draws > debt.max_ltc_pct / 100 * landlord + USD_TOL].head(5).itertuples():
+            self.problems.append(f"company {row.month}: debt drawn above max_ltc_pct of capex")
+        i = (1 + debt.rate_pct_per_year / 100) ** (1 / 12) - 1
+        n, last = debt.tenor_months, self.horizon - 1
+        interest, principal = np.zeros(len(co)), np.zeros(len(co))
+        outstanding = np.zeros(len(co))
+        for t, draw in enumerate(draws[: self.horizon]):
+            if draw <= 0:
+                continue
+            owed = draw
+            payment = draw * (i / (1 - (1 + i) ** -n) if i > 0 else 1 / n)
+            for j in range(1, n + 1):
+                if t + j > last:
+                    break
+                interest[t + j] += owed * i
+                repaid = (payment - owed * i) if debt.amortisation == "level" else \
+                    (owed if j == n else 0.0)
+                principal[t + j] += repaid
+                owed -= repaid
+            outstanding[last] += max(owed, 0.0)
+        check("interest_usd", interest)
+        check("principal_usd", principal)
+        check("debt_outstanding_usd", outstanding)
 
 
 def audit_plan(inputs: Inputs, campus_month: pd.DataFrame, leases: pd.DataFrame,
-               npv_usd: float) -> list[str]:
+               company_month: pd.DataFrame, npv_usd: float) -> list[str]:
     """Violations found (empty = the plan holds every constraint and reconciles to the cent)."""
     audit = _Audit(inputs, campus_month, leases)
     audit.mining()
@@ -277,5 +375,6 @@ def audit_plan(inputs: Inputs, campus_month: pd.DataFrame, leases: pd.DataFrame,
     audit.salvage()
     audit.leases_()
     audit.spot()
-    audit.cash(npv_usd)
+    audit.campus_cash()
+    audit.company(company_month, npv_usd)
     return audit.problems

@@ -8,17 +8,18 @@ campus_month, leases and the summary dict.
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from siteopt import __version__
+from siteopt import __version__, kpis
 from siteopt.inputs import Inputs
 from siteopt.model import BuiltModel
-from siteopt.model.cash import LINES
+from siteopt.model.cash import CAMPUS_LINES, COMPANY, LINE_KINDS, LINES, USD_PER_MUSD
+from siteopt.model.debt import repayment_schedule
 from siteopt.model.leases import rent_schedule
 from siteopt.solve import SolveOutcome
 
@@ -32,7 +33,14 @@ INDEX_COLUMNS = {
 CAMPUS_MONTH_COLUMNS = [
     "campus_id", "month", "in_horizon", "mining_mw", "hashrate_ph_s", "miners_sold_mw",
     "blocks_started", "it_under_construction_mw", "it_ready_mw", "it_leased_mw", "spot_mw",
-    *LINES, "net_cash_usd", "discount_factor",
+    *CAMPUS_LINES, "net_cash_usd", "discount_factor",
+]
+COMPANY_MONTH_COLUMNS = [
+    "month", "in_horizon", "mining_mw", "it_under_construction_mw", "it_ready_mw",
+    "it_leased_mw", "spot_mw", *LINES, "operating_cash_usd", "investing_cash_usd",
+    "financing_cash_usd", "valuation_usd", "net_cash_usd", "cash_balance_usd",
+    "landlord_capex_usd", "debt_balance_usd", "btc_sold_btc", "btc_held_btc",
+    "discount_factor",
 ]
 LEASE_COLUMNS = [
     "offer_id", "tenant", "signed", "split", "accepted", "campus_id", "phase", "it_mw",
@@ -47,6 +55,8 @@ class Results:
     summary: dict[str, Any]
     campus_month: pd.DataFrame
     leases: pd.DataFrame
+    company_month: pd.DataFrame
+    kpis: pd.DataFrame | None = None
 
 
 def component_frame(var: pyo.Var, values: np.ndarray) -> pd.DataFrame:
@@ -68,31 +78,101 @@ def extract(inputs: Inputs, built: BuiltModel, outcome: SolveOutcome,
               for name in ("mining_mw", "blocks_started", "spot_mw", "miners_sold_mw")
               if m.component(name) is not None}
     deliveries = _deliveries(m, data, values)
-
-    timeline = _timeline(data, frames, deliveries)
     cash = built.cash.evaluate(values)
-    wide = cash.pivot_table(index=["campus_id", "month"], columns="line", values="usd",
-                            aggfunc="sum", fill_value=0.0)
-    table = timeline.join(wide, on=["campus_id", "month"], how="outer")
-    for line in LINES:
+
+    campus_month = _campus_month(data, _timeline(data, frames, deliveries),
+                                 cash[cash["campus_id"] != COMPANY])
+    company_month = _company_month(data, campus_month, cash, values)
+    leases = _leases(inputs, data, deliveries)
+    npv = float((company_month["net_cash_usd"] * company_month["discount_factor"]).sum())
+    summary = _summary(inputs, outcome, npv, timings)
+    return Results(summary, campus_month, leases, company_month)
+
+
+def _wide(cash: pd.DataFrame, index: list[str]) -> pd.DataFrame:
+    return cash.pivot_table(index=index, columns="line", values="usd", aggfunc="sum",
+                            fill_value=0.0)
+
+
+def _campus_month(data, timeline: pd.DataFrame, cash: pd.DataFrame) -> pd.DataFrame:
+    table = timeline.join(_wide(cash, ["campus_id", "month"]), on=["campus_id", "month"],
+                          how="outer")
+    for line in CAMPUS_LINES:
         if line not in table:
             table[line] = 0.0
     table = table.fillna({c: 0.0 for c in table.columns if c not in ("campus_id", "month")})
-    keep = (table["month"] < data.horizon_months) | (table[list(LINES)].abs().sum(axis=1) > 0)
+    lines = list(CAMPUS_LINES)
+    keep = (table["month"] < data.horizon_months) | (table[lines].abs().sum(axis=1) > 0)
     table = table[keep & (table["month"] < data.cash_months)].copy()
-    table["net_cash_usd"] = sum(sign * table[line] for line, sign in LINES.items())
+    table["net_cash_usd"] = sum(sign * table[line] for line, sign in CAMPUS_LINES.items())
     table["discount_factor"] = data.discount_factor[table["month"].to_numpy()]
     table["in_horizon"] = table["month"] < data.horizon_months
     order = {c: i for i, c in enumerate(data.campus_ids)}
     table = table.sort_values(["campus_id", "month"], key=lambda s: s.map(order)
                               if s.name == "campus_id" else s).reset_index(drop=True)
     table["month"] = [data.month_label(int(t)) for t in table["month"]]
-    campus_month = table[CAMPUS_MONTH_COLUMNS]
+    return table[CAMPUS_MONTH_COLUMNS]
 
-    leases = _leases(inputs, data, deliveries)
-    npv = float((campus_month["net_cash_usd"] * campus_month["discount_factor"]).sum())
-    summary = _summary(inputs, outcome, npv, timings)
-    return Results(summary, campus_month, leases)
+
+def _company_month(data, campus_month: pd.DataFrame, cash: pd.DataFrame,
+                   values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Company totals per month: every cash line, cash balance, debt and BTC held."""
+    months = np.arange(data.cash_months)
+    table = pd.DataFrame({"month": months})
+    table = table.join(_wide(cash, ["month"]), on="month")
+    for line in LINES:
+        if line not in table:
+            table[line] = 0.0
+    table[list(LINES)] = table[list(LINES)].fillna(0.0)
+    mw_columns = ["mining_mw", "it_under_construction_mw", "it_ready_mw", "it_leased_mw",
+                  "spot_mw"]
+    totals = campus_month.groupby("month", sort=False)[mw_columns].sum()
+    labels = [data.month_label(int(t)) for t in months]
+    for column in mw_columns:
+        table[column] = totals[column].reindex(labels).fillna(0.0).to_numpy()
+    for kind in ("operating", "investing", "financing", "valuation"):
+        table["valuation_usd" if kind == "valuation" else f"{kind}_cash_usd"] = sum(sign * table[line] for line, (sign, k)
+                                        in LINE_KINDS.items() if k == kind)
+    table["net_cash_usd"] = sum(sign * table[line] for line, sign in LINES.items())
+    in_horizon = months < data.horizon_months
+    flows = (table["operating_cash_usd"] + table["investing_cash_usd"]
+             + table["financing_cash_usd"]).where(in_horizon, 0.0)
+    opening = data.finance.opening_cash_usd or 0.0
+    table["cash_balance_usd"] = np.where(in_horizon, opening + flows.cumsum(), np.nan)
+    table["landlord_capex_usd"] = table["capex_usd"] - table["tenant_capex_usd"]
+    draws = values.get("debt_draw")
+    table["debt_balance_usd"] = _debt_balance(
+        data, None if draws is None else draws * USD_PER_MUSD, len(months))
+    sold = np.zeros(len(months))
+    if "btc_sold" in values:
+        sold[: data.horizon_months] = values["btc_sold"]
+    table["btc_sold_btc"] = sold
+    table["btc_held_btc"] = np.where(in_horizon,
+                                     data.finance.btc_treasury_btc - np.cumsum(sold), np.nan)
+    table["discount_factor"] = data.discount_factor[months]
+    table["in_horizon"] = in_horizon
+    table["month"] = labels
+    return table[COMPANY_MONTH_COLUMNS]
+
+
+def _debt_balance(data, draws: np.ndarray | None, length: int) -> np.ndarray:
+    """Principal owed at each month end inside the horizon (settled at its end: the last
+    month's balance is the debt_outstanding_usd valuation line)."""
+    balance = np.zeros(length)
+    balance[data.horizon_months:] = np.nan
+    if draws is None:
+        return balance
+    debt = data.finance.debt
+    _, _, owed = repayment_schedule(debt.rate_pct_per_year, debt.tenor_months,
+                                    debt.amortisation)
+    horizon = data.horizon_months
+    for t, draw in enumerate(draws):
+        if draw <= 0:
+            continue
+        balance[t] += draw
+        span = min(len(owed), horizon - 1 - t)
+        balance[t + 1: t + 1 + span] += draw * owed[:span]
+    return balance
 
 
 def _deliveries(m: pyo.ConcreteModel, data, values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -196,6 +276,23 @@ def _leases(inputs: Inputs, data, deliveries: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=LEASE_COLUMNS)
 
 
+def with_kpis(inputs: Inputs, plan: Results, baseline: Results | None) -> Results:
+    """The plan with its KPI table, and the headline KPIs in its summary."""
+    solved = baseline is not None and baseline.summary["status"] in ("optimal", "feasible")
+    cm = plan.campus_month
+    block = cm["campus_id"].map(inputs.campuses["hpc_block_it_mw"])
+    started = (cm["blocks_started"] * block).groupby(cm["month"].str[:4].astype(int)).sum()
+    table, headline = kpis.compute(
+        plan.company_month, baseline.company_month if solved else None,
+        plan.summary["npv_usd"], baseline.summary["npv_usd"] if solved else None,
+        inputs.scenario.finance.terminal_value.method, started)
+    summary = {**plan.summary, "kpis": headline}
+    if baseline is not None:
+        summary["baseline"] = {k: baseline.summary[k] for k in
+                               ("status", "npv_usd", "mip_gap_pct", "solve_seconds")}
+    return replace(plan, summary=summary, kpis=table)
+
+
 def versions() -> dict[str, str]:
     import highspy
     import pyomo.version
@@ -239,7 +336,7 @@ def unsolved(inputs: Inputs, outcome: SolveOutcome, timings: dict[str, float],
     summary["npv_usd"] = None
     summary["diagnosis"] = list(diagnosis or [])
     return Results(summary, pd.DataFrame(columns=CAMPUS_MONTH_COLUMNS),
-                   pd.DataFrame(columns=LEASE_COLUMNS))
+                   pd.DataFrame(columns=LEASE_COLUMNS), pd.DataFrame(columns=COMPANY_MONTH_COLUMNS))
 
 
 def infeasible(inputs: Inputs, diagnosis: list[str], timings: dict[str, float]) -> Results:

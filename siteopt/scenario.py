@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -157,10 +157,16 @@ def _model_at(loc: KeyPath) -> type[BaseModel] | None:
     model: type[BaseModel] | None = Scenario
     for part in loc:
         field = model.model_fields.get(part) if model else None
-        annotation = field.annotation if field else None
-        model = annotation if isinstance(annotation, type) and issubclass(annotation,
-                                                                           BaseModel) else None
+        model = _section_model(field.annotation) if field else None
     return model
+
+
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a section, also when it is optional (`Debt | None`)."""
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def _show(value: Any) -> str:

@@ -257,6 +257,33 @@ class Market(_Strict):
         return value
 
 
+class Debt(_Strict):
+    max_ltc_pct: float = Field(gt=0, le=100, description="Most debt per USD of landlord capex "
+                               "paid (loan to cost).", json_schema_extra=_unit("%"))
+    rate_pct_per_year: float = Field(ge=0, le=100, description="Interest rate, annual "
+                                     "effective.", json_schema_extra=_unit("%/yr"))
+    tenor_months: int = Field(ge=1, le=600, description="Months from a draw to its last "
+                              "repayment.", json_schema_extra=_unit("months"))
+    amortisation: Literal["level", "bullet"] = Field(
+        "level", description="level: equal monthly payments of interest and principal; "
+        "bullet: interest monthly, principal at the end.", json_schema_extra=_unit(""))
+
+    _fraction = field_validator("max_ltc_pct", "rate_pct_per_year")(_not_a_fraction)
+
+
+class TerminalValue(_Strict):
+    method: Literal["beyond_horizon", "ebitda_multiple"] = Field(
+        "beyond_horizon", description="beyond_horizon: committed cash after the horizon "
+        "(see value_beyond_horizon); ebitda_multiple: the last 12 months' EBITDA of each "
+        "business times its multiple, at the horizon's end.", json_schema_extra=_unit(""))
+    hpc_ebitda_multiple: float = Field(
+        18.0, ge=0, le=100, description="Multiple of HPC EBITDA (data-centre landlords trade "
+        "at 15–25×).", json_schema_extra=_unit("×"))
+    mining_ebitda_multiple: float = Field(
+        6.0, ge=0, le=100, description="Multiple of mining EBITDA (miners trade at 5–12×).",
+        json_schema_extra=_unit("×"))
+
+
 class Finance(_Strict):
     discount_rate_pct_per_year: float = Field(
         10.0, ge=0, le=100, description="Discount rate, annual effective.",
@@ -265,8 +292,34 @@ class Finance(_Strict):
         True, description="Count cash already committed inside the horizon (rest of accepted "
         "leases with their HPC opex, rest of started capex) in months after it.",
         json_schema_extra=_unit("true/false"))
+    capex_budget_usd_per_year: float | dict[int, float] | None = Field(
+        None, description="Landlord capex (after tenant capex) that may be paid per calendar "
+        "year: one number for every year, or a map year → USD (years not listed: no cap).",
+        json_schema_extra=_unit("USD/yr"))
+    opening_cash_usd: float | None = Field(
+        None, ge=0, description="Cash at the start. When set, cash is tracked month by month "
+        "and may not fall below min_cash_usd.", json_schema_extra=_unit("USD"))
+    min_cash_usd: float = Field(0.0, ge=0, description="Cash floor (with opening_cash_usd).",
+                                json_schema_extra=_unit("USD"))
+    btc_treasury_btc: float = Field(
+        0.0, ge=0, description="BTC held at the start; may be sold in any month at that "
+        "month's price; what is left counts at the last month's price.",
+        json_schema_extra=_unit("BTC"))
+    debt: Debt | None = Field(None, description="Project debt drawn as capex is paid "
+                              "(optional).", json_schema_extra=_unit(""))
+    terminal_value: TerminalValue = Field(TerminalValue(), description="How the business "
+                                          "after the horizon is valued.",
+                                          json_schema_extra=_unit(""))
 
     _fraction = field_validator("discount_rate_pct_per_year")(_not_a_fraction)
+
+    @field_validator("capex_budget_usd_per_year")
+    @classmethod
+    def _budget_non_negative(cls, value: float | dict[int, float] | None):
+        values = value.values() if isinstance(value, dict) else [value]
+        if any(v is not None and v < 0 for v in values):
+            raise ValueError(f"budgets must be >= 0 (got {value})")
+        return value
 
 
 class Solver(_Strict):
@@ -303,6 +356,6 @@ class Scenario(_Strict):
 
 
 SCENARIO_SECTIONS: dict[str, type[BaseModel]] = {
-    "horizon": Horizon, "market": Market, "finance": Finance, "limits": Limits,
-    "solver": Solver,
+    "horizon": Horizon, "market": Market, "finance": Finance, "finance.debt": Debt,
+    "finance.terminal_value": TerminalValue, "limits": Limits, "solver": Solver,
 }

@@ -10,8 +10,8 @@ from siteopt.schema import SCENARIO_SECTIONS, TABLES, Scenario
 def _scenario_rows(model: Any, prefix: str) -> list[tuple[str, str, str, str]]:
     rows = []
     for name, field in model.model_fields.items():
-        if name in SCENARIO_SECTIONS and model is Scenario:
-            continue
+        if f"{prefix}{name}" in SCENARIO_SECTIONS:
+            continue  # a section: its keys are listed one by one
         extra = field.json_schema_extra or {}
         default = "required" if field.is_required() else repr(field.default)
         rows.append((f"{prefix}{name}", extra.get("unit", ""), default, field.description or ""))
@@ -45,3 +45,22 @@ def schema_json() -> dict[str, Any]:
                              "description": c.description} for c in t.columns]
                    for t in TABLES.values()},
     }
+
+
+def update_readme(path: str = "README.md") -> bool:
+    """Rewrite the generated input tables between the schema markers; True if changed."""
+    from pathlib import Path
+
+    readme = Path(path)
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- schema:start -->\n", "<!-- schema:end -->"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    updated = f"{head}{start}{schema_markdown()}{end}{tail}"
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
+if __name__ == "__main__":
+    print("README.md updated" if update_readme() else "README.md already up to date")

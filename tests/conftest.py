@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from siteopt.schema import CAMPUSES, OFFERS
+from siteopt.schema import CAMPUSES, OFFER_PHASES, OFFERS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,10 +51,12 @@ def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Non
 
 
 def write_case(folder: Path, campuses: list[dict] | None = None, offers: list[dict] | None = None,
-               **scenario: Any) -> Path:
+               phases: list[dict] | None = None, **scenario: Any) -> Path:
     """Write a scenario YAML and its CSV portfolio; rows override the defaults above.
 
-    Returns the scenario path. `scenario` keys deep-merge into SCENARIO_DEFAULTS.
+    Returns the scenario path. `scenario` keys deep-merge into SCENARIO_DEFAULTS. `phases`
+    rows (offer_id, phase, it_mw, months_after_start) are written as offer_phases.csv; without
+    them (None) no such file is written.
     """
     portfolio = folder / "portfolio"
     portfolio.mkdir(parents=True, exist_ok=True)
@@ -62,6 +64,8 @@ def write_case(folder: Path, campuses: list[dict] | None = None, offers: list[di
     offer_rows = [{**OFFER_DEFAULTS, **row} for row in (offers or [])]
     write_csv(portfolio / "campuses.csv", CAMPUSES.column_names, campus_rows)
     write_csv(portfolio / "offers.csv", OFFERS.column_names, offer_rows)
+    if phases is not None:
+        write_csv(portfolio / "offer_phases.csv", OFFER_PHASES.column_names, phases)
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(_deep_update(SCENARIO_DEFAULTS, scenario), sort_keys=False))
     return path
@@ -69,7 +73,8 @@ def write_case(folder: Path, campuses: list[dict] | None = None, offers: list[di
 
 @pytest.fixture
 def case(tmp_path: Path):
-    """`case(campuses=[...], offers=[...], horizon={...})` → scenario path in tmp_path."""
+    """`case(campuses=[...], offers=[...], phases=[...], horizon={...})` → scenario path in
+    tmp_path (`phases` optional: rows of offer_phases.csv)."""
     counter = {"n": 0}
 
     def make(**kwargs: Any) -> Path:

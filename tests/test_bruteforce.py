@@ -1,19 +1,26 @@
 """Cross-check the MIP against brute force on small random instances.
 
 The brute force below shares no code with siteopt.model: it re-implements the economics from
-the spec and enumerates every plan —
+the spec (docs/formulation.md) and enumerates every plan —
 
 * per campus, every multiset of block start months (permit .. H-1, up to the campus's block
   count, including "no block");
-* per offer, every choice: decline (unless signed) or (eligible campus, start month in the
-  offer's window ∩ horizon);
+* per offer, every choice: decline (unless signed) or (eligible campus, start month from
+  earliest_start to latest_start + max_delay_months, inside the horizon);
 
-keeps the plans whose ready IT MW covers the leased IT MW in every horizon month, sets mining
+keeps the plans whose ready IT MW covers the leased IT MW in every horizon month and whose
+construction starts respect the yearly supply caps (company-wide and per region), sets mining
 in closed form (mining_mw = min(miner_mw, grid − PUE × IT MW started) when the month's margin
 is positive, else 0) and takes the best NPV. Campuses are independent once the leases are
-fixed, so the search loops over lease choices and, per campus, over block schedules (still
-exhaustive). The model's NPV must equal the optimum; an infeasible brute force must be an
-'infeasible' status or, for signed leases that validation already rejects, an InputError.
+fixed except through the supply caps, so the search loops over lease choices and, per campus,
+keeps the best block schedule for each vector of IT MW started per calendar year; the caps
+then pick among combinations of those vectors (still exhaustive). The model's NPV must equal
+the optimum; an infeasible brute force must be an 'infeasible' status or, for signed leases
+that validation already rejects, an InputError.
+
+Two instance families: `generate` (the original mix: one-shot leases, no deal terms) and
+`generate_terms` (phased ramps, late starts with penalties and max delay, prepayments, tenant
+capex share, yearly company and region caps).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import calendar
 import itertools
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pytest
@@ -31,6 +38,7 @@ from siteopt.api import solve_scenario
 from siteopt.errors import InputError
 
 N_SEEDS = 80
+N_TERMS_SEEDS = 70
 MAX_WORK = 400_000  # lease combinations × block schedules; instances above it are skipped
 MIN_COMPARED = 50
 
@@ -58,6 +66,8 @@ class Instance:
     finance: dict
     campuses: list[dict]
     offers: list[dict] = field(default_factory=list)
+    phases: list[dict] = field(default_factory=list)  # rows of offer_phases.csv
+    limits: dict = field(default_factory=dict)
 
     def permit(self, c: dict) -> int:
         return max(0, ordinal(c["permit_ready"]) - self.start) if c["permit_ready"] else 0
@@ -69,8 +79,17 @@ class Instance:
 
     def window(self, o: dict) -> range:
         early = ordinal(o["earliest_start"]) - self.start
-        late = ordinal(o["latest_start"]) - self.start
+        late = ordinal(o["latest_start"]) - self.start + int(o.get("max_delay_months", 0))
         return range(max(0, early), min(self.horizon - 1, late) + 1)
+
+    def ramp(self, o: dict) -> list[tuple[float, int]]:
+        """(IT MW, months after start) per phase; one phase of it_mw at 0 without rows."""
+        rows = sorted((p for p in self.phases if p["offer_id"] == o["offer_id"]),
+                      key=lambda p: p["phase"])
+        return [(p["it_mw"], p["months_after_start"]) for p in rows] or [(o["it_mw"], 0)]
+
+    def year(self, m: int) -> int:
+        return (self.start + m) // 12
 
 
 def generate(seed: int) -> Instance:
@@ -126,6 +145,85 @@ def generate(seed: int) -> Instance:
             "signed": "true" if rng.random() < 0.25 else "false",
         })
     return Instance(seed, start, horizon, market, finance, campuses, offers)
+
+
+def generate_terms(seed: int) -> Instance:
+    """Deal terms: ramps, late starts with penalties and max delay, prepayments, tenant capex,
+    yearly supply caps (company-wide and per region). Horizons often span a new year."""
+    rng = random.Random(10_000 + seed)
+    start = ordinal(f"{rng.choice([2026, 2027])}-{rng.randint(6, 12):02d}")
+    horizon = rng.randint(6, 14)
+    market = {
+        "btc_price_usd": rng.choice([60_000, 90_000, 120_000]),
+        "btc_price_growth_pct_per_year": rng.choice([0, 0, 25]),
+        "network_hashrate_ehs": rng.choice([700, 900, 1100]),
+        "network_hashrate_growth_pct_per_year": rng.choice([0, 30]),
+        "fees_btc_per_block": rng.choice([0, 0.1]),
+        "block_subsidy_btc": 3.125,
+        "halving_months": [label(start + rng.randint(0, horizon))] if rng.random() < 0.25
+        else [],
+    }
+    finance = {"discount_rate_pct_per_year": rng.choice([0, 0, 5, 12]),
+               "value_beyond_horizon": rng.random() < 0.5}
+    campuses = []
+    for i in range(rng.choices([1, 2], weights=[2, 3])[0]):
+        block = rng.choice([5, 10])
+        max_it = block * rng.randint(1, 2)
+        pue = rng.choice([1.1, 1.25, 1.4])
+        miner = rng.choice([20, 40, 60])
+        grid = max(miner + rng.choice([0, 0, 5]), math.ceil(max_it * pue))
+        campuses.append({
+            "campus_id": f"C{i + 1}", "name": f"Campus {i + 1}",
+            "region": rng.choice(["ERCOT", "PJM"]), "grid_mw": grid,
+            "power_price_usd_per_mwh": round(rng.uniform(30, 75), 1), "miner_mw": miner,
+            "fleet_efficiency_j_per_th": rng.choice([17, 20, 25]),
+            "mining_opex_usd_per_mw_month": rng.choice([0, 2_000]),
+            "hpc_max_it_mw": max_it, "hpc_block_it_mw": block, "hpc_pue": pue,
+            "capex_usd_per_it_mw": rng.choice([50_000, 200_000, 600_000]),
+            "build_months": rng.randint(1, 4),
+            "permit_ready": "" if rng.random() < 0.7 else label(start + rng.randint(-2, 4)),
+            "hpc_opex_usd_per_it_mw_month": rng.choice([0, 5_000]),
+        })
+    ids = [c["campus_id"] for c in campuses]
+    offers, phases = [], []
+    for j in range(rng.choices([1, 2], weights=[2, 3])[0]):
+        host = rng.choice(campuses)
+        block = host["hpc_block_it_mw"]
+        it_mw = rng.choice([block, host["hpc_max_it_mw"], host["hpc_max_it_mw"]])
+        term = rng.randint(3, 30)
+        early = start + rng.randint(-2, horizon - 3)
+        offer = {
+            "offer_id": f"O{j + 1}", "tenant": f"Tenant {j + 1}", "it_mw": it_mw,
+            "rate_usd_per_kw_month": round(rng.uniform(60, 260), 1),
+            "escalator_pct_per_year": rng.choice([0, 5]),
+            "term_months": term,
+            "earliest_start": label(early), "latest_start": label(early + rng.randint(0, 5)),
+            "campuses": rng.choice(["*", "*", *ids]),
+            "signed": "true" if rng.random() < 0.25 else "false",
+            "max_delay_months": rng.choice([0, 1, 2, 4]),
+            "late_penalty_usd_per_month": rng.choice([0, 50_000, 400_000, 2_000_000]),
+        }
+        if rng.random() < 0.3:
+            offer["prepayment_usd"] = rng.choice([500_000, 3_000_000])
+            offer["prepayment_credit_months"] = rng.randint(1, term)
+            offer["signing_month"] = rng.choice(["", label(start - 2),
+                                                 label(start + rng.randint(0, horizon - 1))])
+        if rng.random() < 0.3:
+            offer["tenant_capex_pct"] = rng.choice([25, 100])
+        if rng.random() < 0.5 and it_mw > 2.5:
+            first = rng.choice([it_mw / 2, block if block < it_mw else 2.5])
+            phases += [{"offer_id": offer["offer_id"], "phase": 1, "it_mw": first,
+                        "months_after_start": 0},
+                       {"offer_id": offer["offer_id"], "phase": 2, "it_mw": it_mw - first,
+                        "months_after_start": rng.randint(1, min(term - 1, 8))}]
+        offers.append(offer)
+    limits: dict = {}
+    if rng.random() < 0.5:
+        limits["max_it_mw_started_per_year"] = rng.choice([5, 10, 15])
+    if rng.random() < 0.3:
+        region = rng.choice(campuses)["region"]
+        limits["max_it_mw_started_per_year_by_region"] = {region: rng.choice([0, 5, 10])}
+    return Instance(seed, start, horizon, market, finance, campuses, offers, phases, limits)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,19 +292,41 @@ class BruteForce:
     # --- lease side --------------------------------------------------------------------------
 
     def lease_value(self, o: dict, c: dict, s: int) -> tuple[float, np.ndarray]:
-        """Discounted rent (− HPC opex on the leased MW after the horizon), leased IT MW."""
+        """Discounted lease cash (rent − HPC opex on the leased MW after the horizon − late
+        penalties + prepayment − its credit + tenant capex) and the IT MW to cover per month.
+
+        A phase due after the horizon must be covered from the horizon's last month."""
         value = 0.0
         leased = np.zeros(self.H)
-        for k in range(o["term_months"]):
-            m = s + k
-            if m < self.H:
-                leased[m] = o["it_mw"]
-            if not self.counts(m):
-                continue
-            rent = o["it_mw"] * 1000 * o["rate_usd_per_kw_month"] * (
-                1 + o["escalator_pct_per_year"] / 100) ** (k // 12)
-            opex = o["it_mw"] * c["hpc_opex_usd_per_it_mw_month"] if m >= self.H else 0.0
-            value += (rent - opex) * self.df(m)
+        term = o["term_months"]
+        share = o.get("tenant_capex_pct", 0) / 100
+        L = c["build_months"]
+        for mw, after in self.inst.ramp(o):
+            leased[min(s + after, self.H - 1):min(s + term, self.H)] += mw
+            for k in range(after, term):
+                m = s + k
+                if not self.counts(m):
+                    continue
+                rent = mw * 1000 * o["rate_usd_per_kw_month"] * (
+                    1 + o["escalator_pct_per_year"] / 100) ** (k // 12)
+                opex = mw * c["hpc_opex_usd_per_it_mw_month"] if m >= self.H else 0.0
+                value += (rent - opex) * self.df(m)
+            for m in range(s + after - L, s + after):
+                if share and self.counts(m):
+                    value += share * mw * c["capex_usd_per_it_mw"] / L * self.df(m)
+        latest = ordinal(o["latest_start"]) - self.inst.start
+        for m in range(max(0, latest), s):
+            value -= o.get("late_penalty_usd_per_month", 0) * self.df(m)
+        prepayment = o.get("prepayment_usd", 0)
+        if prepayment:
+            signing = ordinal(o["signing_month"]) - self.inst.start \
+                if o.get("signing_month") else 0
+            if signing >= 0 and self.counts(signing):
+                value += prepayment * self.df(signing)
+            n = o["prepayment_credit_months"]
+            for m in range(s, s + n):
+                if self.counts(m):
+                    value -= prepayment / n * self.df(m)
         return value, leased
 
     def choices(self, o: dict) -> list:
@@ -218,15 +338,48 @@ class BruteForce:
         combos = math.prod(len(self.choices(o)) for o in self.inst.offers)
         return combos * sum(len(self.schedules(c)) for c in self.inst.campuses)
 
+    # --- supply caps -------------------------------------------------------------------------
+
+    def years(self) -> list[int]:
+        return sorted({self.inst.year(m) for m in range(self.H)})
+
+    def started_by_year(self, c: dict, starts: tuple[int, ...]) -> tuple[float, ...]:
+        return tuple(c["hpc_block_it_mw"] * sum(self.inst.year(s) == y for s in starts)
+                     for y in self.years())
+
+    def within_caps(self, usage: dict[str, tuple[float, ...]]) -> bool:
+        """usage: campus_id → IT MW started per calendar year (self.years())."""
+        limits = self.inst.limits
+        region = {c["campus_id"]: c.get("region", "ERCOT") for c in self.inst.campuses}
+        groups = []
+        if limits.get("max_it_mw_started_per_year") is not None:
+            groups.append((list(usage), limits["max_it_mw_started_per_year"]))
+        for name, cap in limits.get("max_it_mw_started_per_year_by_region", {}).items():
+            groups.append(([cid for cid in usage if region[cid] == name], cap))
+        return all(sum(usage[cid][i] for cid in members) <= cap + 1e-9
+                   for members, cap in groups for i in range(len(self.years())))
+
+    # --- search ------------------------------------------------------------------------------
+
     def optimum(self) -> float | None:
         """Best NPV over all feasible plans, or None when no plan is feasible."""
         inst = self.inst
+        by_id = {c["campus_id"]: c for c in inst.campuses}
         tables = {}
         for c in inst.campuses:
-            rows = [self.campus_value(c, s) for s in self.schedules(c)]
+            schedules = self.schedules(c)
+            rows = [self.campus_value(c, s) for s in schedules]
+            usage = [self.started_by_year(c, s) for s in schedules]
+            keys = sorted(set(usage))
             tables[c["campus_id"]] = (np.array([v for v, _ in rows]),
-                                      np.array([r for _, r in rows]))
-        by_id = {c["campus_id"]: c for c in inst.campuses}
+                                      np.array([r for _, r in rows]),
+                                      np.array([keys.index(u) for u in usage]), keys)
+        # Which combinations of per-campus usage vectors the caps allow (leases do not matter).
+        cids = list(tables)
+        allowed = np.zeros([len(tables[cid][3]) for cid in cids], dtype=bool)
+        for index in itertools.product(*(range(len(tables[cid][3])) for cid in cids)):
+            allowed[index] = self.within_caps({cid: tables[cid][3][k]
+                                               for cid, k in zip(cids, index)})
         best = None
         for combo in itertools.product(*(self.choices(o) for o in inst.offers)):
             total = 0.0
@@ -238,12 +391,18 @@ class BruteForce:
                 value, q = self.lease_value(o, by_id[cid], s)
                 total += value
                 leased[cid] += q
-            for cid, (values, ready) in tables.items():
+            grid = np.zeros(allowed.shape)
+            for axis, cid in enumerate(cids):
+                values, ready, key, keys = tables[cid]
                 ok = (ready >= leased[cid] - 1e-9).all(axis=1)
-                if not ok.any():
-                    break
-                total += values[ok].max()
-            else:
+                per_key = np.full(len(keys), -np.inf)
+                np.maximum.at(per_key, key, np.where(ok, values, -np.inf))
+                shape = [1] * len(cids)
+                shape[axis] = len(keys)
+                grid = grid + per_key.reshape(shape)
+            grid = np.where(allowed, grid, -np.inf)
+            if np.isfinite(grid).any():
+                total += grid.max()
                 best = total if best is None else max(best, total)
         return best
 
@@ -270,6 +429,8 @@ class BruteForce:
             value, ready = self.campus_value(c, starts)
             assert (ready >= leased[cid] - 1e-9).all(), f"{cid}: leased MW above ready MW"
             total += value
+        assert self.within_caps({cid: self.started_by_year(c, blocks.get(cid, ()))
+                                 for cid, c in by_id.items()}), "supply cap exceeded"
         return total
 
 
@@ -301,25 +462,28 @@ def signed_without_reachable_start(inst: Instance) -> bool:
         for o in inst.offers)
 
 
-def _instances():
+def _instances(make, seeds: int, prefix: str):
     kept, skipped = [], []
-    for seed in range(N_SEEDS):
-        inst = generate(seed)
+    for seed in range(seeds):
+        inst = make(seed)
         if BruteForce(inst).work() > MAX_WORK:
             skipped.append(seed)
             continue
-        kept.append(pytest.param(inst, id=f"seed{seed}"))
+        kept.append(pytest.param(inst, id=f"{prefix}{seed}"))
     return kept, skipped
 
 
-INSTANCES, SKIPPED = _instances()
+BASE_INSTANCES, SKIPPED = _instances(generate, N_SEEDS, "seed")
+TERMS_INSTANCES, TERMS_SKIPPED = _instances(generate_terms, N_TERMS_SEEDS, "terms")
+INSTANCES = BASE_INSTANCES + TERMS_INSTANCES
 
 
 def write(case, inst: Instance):
-    return case(campuses=inst.campuses, offers=inst.offers,
+    extra = {"limits": inst.limits} if inst.limits else {}
+    return case(campuses=inst.campuses, offers=inst.offers, phases=inst.phases or None,
                 horizon={"start": label(inst.start), "months": inst.horizon},
                 market=inst.market, finance=inst.finance,
-                solver={"mip_gap_pct": 0, "time_limit_s": 60, "threads": 1})
+                solver={"mip_gap_pct": 0, "time_limit_s": 60, "threads": 1}, **extra)
 
 
 def model_plan(results, inst: Instance):
@@ -354,6 +518,7 @@ def test_model_matches_brute_force(case, inst: Instance):
             assert any("Signed lease" in d for d in results.summary["diagnosis"])
         return
     assert status == "optimal", f"brute force optimum {best:,.2f}; model status {status}"
+    assert results.summary["audit"] == {"passed": True, "violations": []}
     npv = results.summary["npv_usd"]
     assert npv == pytest.approx(best, rel=1e-6, abs=1e-2), \
         f"model NPV {npv:,.2f} ≠ brute-force optimum {best:,.2f}"
@@ -364,14 +529,59 @@ def test_model_matches_brute_force(case, inst: Instance):
 
 def test_enough_instances_are_compared():
     """Most generated instances fit the enumeration budget."""
-    compared = INSTANCES
-    assert len(compared) >= MIN_COMPARED, (len(compared), len(INSTANCES), SKIPPED)
+    assert len(BASE_INSTANCES) >= MIN_COMPARED, (len(BASE_INSTANCES), SKIPPED)
+    assert len(TERMS_INSTANCES) >= MIN_COMPARED, (len(TERMS_INSTANCES), TERMS_SKIPPED)
     # The mix exercises what it should: offers, signed leases, infeasible and on/off valuation.
-    insts = [p.values[0] for p in compared]
+    insts = [p.values[0] for p in BASE_INSTANCES]
     assert sum(bool(i.offers) for i in insts) >= 15
     assert any(o["signed"] == "true" for i in insts for o in i.offers)
     assert {i.finance["value_beyond_horizon"] for i in insts} == {True, False}
     assert any(len(i.campuses) == 2 for i in insts)
+
+
+def test_deal_terms_mix():
+    """The deal-terms family exercises ramps, late starts, prepayments, tenant capex and both
+    kinds of supply cap, often on horizons that cross a new year."""
+    insts = [p.values[0] for p in TERMS_INSTANCES]
+    offers = [o for i in insts for o in i.offers]
+    assert sum(bool(i.phases) for i in insts) >= 15
+    assert any(p["months_after_start"] >= i.horizon for i in insts for p in i.phases)
+    assert sum(o["max_delay_months"] > 0 and o["late_penalty_usd_per_month"] > 0
+               for o in offers) >= 20
+    assert sum("prepayment_usd" in o for o in offers) >= 10
+    assert any(o.get("signing_month") == "" for o in offers)
+    assert any(o.get("signing_month", "") and ordinal(o["signing_month"]) < i.start
+               for i in insts for o in i.offers)
+    assert sum("tenant_capex_pct" in o for o in offers) >= 10
+    assert sum("max_it_mw_started_per_year" in i.limits for i in insts) >= 15
+    assert sum(bool(i.limits.get("max_it_mw_started_per_year_by_region")) for i in insts) >= 8
+    assert sum(len({(i.start + m) // 12 for m in range(i.horizon)}) > 1 for i in insts) >= 30
+    assert sum(o["signed"] == "true" for o in offers) >= 10
+    assert {i.finance["value_beyond_horizon"] for i in insts} == {True, False}
+
+
+def test_caps_and_deal_terms_change_the_brute_force_optimum():
+    """The deal-terms features bind in the generated instances: removing each one changes the
+    brute-force optimum of some instance (so the comparisons above test them)."""
+    changed = {"phases": 0, "late": 0, "caps": 0}
+    for param in TERMS_INSTANCES:
+        inst = param.values[0]
+        best = BruteForce(inst).optimum()
+        if best is None:
+            continue
+        variants = {
+            "phases": replace(inst, phases=[]) if inst.phases else None,
+            "late": replace(inst, offers=[{**o, "max_delay_months": 0} for o in inst.offers])
+            if any(o["max_delay_months"] for o in inst.offers) else None,
+            "caps": replace(inst, limits={}) if inst.limits else None,
+        }
+        for name, variant in variants.items():
+            if variant is None:
+                continue
+            other = BruteForce(variant).optimum()
+            if other is None or abs(other - best) > 0.01:
+                changed[name] += 1
+    assert all(n >= 3 for n in changed.values()), changed
 
 
 def test_brute_force_finds_known_optimum():
@@ -397,3 +607,43 @@ def test_brute_force_finds_known_optimum():
     inst.offers[0]["signed"] = "true"
     inst.offers[0]["latest_start"] = "2027-03"  # cannot be ready before 2027-07
     assert BruteForce(inst).optimum() is None
+
+
+def test_brute_force_reproduces_hand_worked_deal_terms():
+    """Sanity check of the brute force's deal terms against test_deal_terms' hand arithmetic:
+    phased ramp 51,000,000; one month late 37,837,500; prepayment 38,537,500; tenant capex
+    39,137,500; yearly cap pushing a start into 2028: 47,250,000."""
+    campus = {"campus_id": "C1", "grid_mw": 100, "power_price_usd_per_mwh": 62.5,
+              "miner_mw": 100, "fleet_efficiency_j_per_th": 20,
+              "mining_opex_usd_per_mw_month": 0, "hpc_max_it_mw": 50, "hpc_block_it_mw": 10,
+              "hpc_pue": 1.25, "capex_usd_per_it_mw": 300_000, "build_months": 6,
+              "permit_ready": "", "hpc_opex_usd_per_it_mw_month": 0}
+    offer = {"offer_id": "O1", "it_mw": 10, "rate_usd_per_kw_month": 150,
+             "escalator_pct_per_year": 0, "term_months": 120, "earliest_start": "2027-01",
+             "latest_start": "2027-12", "campuses": "*", "signed": "false"}
+    market = {"btc_price_usd": 100_000, "btc_price_growth_pct_per_year": 0,
+              "network_hashrate_ehs": 900, "network_hashrate_growth_pct_per_year": 0,
+              "fees_btc_per_block": 0, "block_subsidy_btc": 3.125, "halving_months": []}
+    finance = {"discount_rate_pct_per_year": 0, "value_beyond_horizon": False}
+
+    def optimum(campus_changes, offers, phases=(), limits=None, start="2027-01"):
+        inst = Instance(0, ordinal(start), 12, market, finance, [{**campus, **campus_changes}],
+                        [{**offer, **o} for o in offers], list(phases), limits or {})
+        return BruteForce(inst).optimum()
+
+    ramp = [{"offer_id": "O1", "phase": 1, "it_mw": 10, "months_after_start": 0},
+            {"offer_id": "O1", "phase": 2, "it_mw": 10, "months_after_start": 3}]
+    assert optimum({"build_months": 1}, [{"it_mw": 20}], ramp) == pytest.approx(51_000_000.0)
+    assert optimum({}, [{"latest_start": "2027-06", "max_delay_months": 2,
+                         "late_penalty_usd_per_month": 100_000}]) == pytest.approx(37_837_500.0)
+    assert optimum({}, [{"latest_start": "2027-04", "max_delay_months": 2,
+                         "late_penalty_usd_per_month": 100_000}]) == pytest.approx(36_500_000.0)
+    assert optimum({}, [{"prepayment_usd": 1_200_000, "prepayment_credit_months": 12,
+                         "signing_month": ""}]) == pytest.approx(38_537_500.0)
+    assert optimum({}, [{"tenant_capex_pct": 40}]) == pytest.approx(39_137_500.0)
+    two = [{"offer_id": "O1", "earliest_start": "2027-07", "latest_start": "2028-06"},
+           {"offer_id": "O2", "rate_usd_per_kw_month": 140, "earliest_start": "2027-07",
+            "latest_start": "2028-06"}]
+    assert optimum({"build_months": 1}, two, start="2027-07") == pytest.approx(53_350_000.0)
+    assert optimum({"build_months": 1}, two, limits={"max_it_mw_started_per_year": 10},
+                   start="2027-07") == pytest.approx(47_250_000.0)

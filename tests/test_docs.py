@@ -20,7 +20,7 @@ def test_readme_input_tables_match_the_schema():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = re.search(r"<!-- schema:start -->\n(.*)<!-- schema:end -->", readme, re.S)
     assert section, "README lacks the generated schema section"
-    assert section.group(1) == schema_markdown(), "run: siteopt schema, and paste into README"
+    assert section.group(1) == schema_markdown(), "run: make docs"
 
 
 def test_readme_shows_the_two_first_commands():
@@ -30,13 +30,19 @@ def test_readme_shows_the_two_first_commands():
 
 def test_formulation_page_names_every_model_component_and_builder():
     page = (ROOT / "docs" / "formulation.md").read_text(encoding="utf-8")
-    # spec-build switches on every optional family (spot market, salvage, all limits)
-    built = build_model(prepare(load_inputs(ROOT / "scenarios" / "spec-build.yaml"))).model
-    for component in built.component_objects((pyo.Var, pyo.Constraint, pyo.Set)):
-        assert f"`{component.local_name}`" in page, component.local_name
-    for name in ("spot_within_unleased_ready", "tenant_share_cap", "miners_sold_stay_sold",
-                 "region_it_started_per_year_cap", "split_mw_adds_up"):
-        assert built.component(name) is not None, f"spec-build no longer builds {name}"
+    # spec-build and funded switch on every optional family between them
+    names = set()
+    for scenario in ("spec-build", "funded"):
+        built = build_model(prepare(load_inputs(ROOT / "scenarios" / f"{scenario}.yaml"))).model
+        names |= {c.local_name for c in built.component_objects((pyo.Var, pyo.Constraint,
+                                                                 pyo.Set))}
+    for name in sorted(names):
+        assert f"`{name}`" in page, name
+    for name in ("spot_within_unleased_ready", "spot_after_absorption", "tenant_share_cap",
+                 "miners_sold_stay_sold", "region_it_started_per_year_cap", "split_mw_adds_up",
+                 "debt_within_ltc", "cash_balance", "capex_within_budget",
+                 "btc_sold_within_treasury"):
+        assert name in names, f"the scenarios no longer build {name}"
     builders = re.findall(r"(define_\w+)\(m", inspect.getsource(model_package.build_model))
     assert builders, "build_model calls no family"
     positions = [page.find(f"`{name}`") for name in builders]

@@ -14,8 +14,8 @@ import yaml
 
 from siteopt.errors import InputError
 from siteopt.inputs import load_inputs
-from siteopt.schema import TABLES
 from siteopt.scenario import load_scenario
+from siteopt.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "base.yaml"

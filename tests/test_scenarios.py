@@ -25,8 +25,8 @@ def solved():
 
 
 def test_every_scenario_is_found():
-    assert {"base", "bear-btc", "bull-btc", "permit-delays", "no-new-leases"} <= \
-        {p.stem for p in SCENARIOS}
+    assert {"base", "bear-btc", "bull-btc", "permit-delays", "no-new-leases", "spec-build",
+            "funded", "exit-multiple"} <= {p.stem for p in SCENARIOS}
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -34,13 +34,22 @@ def test_scenario_solves_and_reconciles(path, solved):
     results = solved[path.stem]
     summary = results.summary
     assert summary["status"] == "optimal"
-    cm = results.campus_month
-    discounted = (cm["net_cash_usd"] * cm["discount_factor"]).sum()
+    co = results.company_month
+    discounted = (co["net_cash_usd"] * co["discount_factor"]).sum()
     assert discounted == pytest.approx(summary["npv_usd"], abs=0.005)
+    # Campus cash plus the company's financing and valuation lines is the same NPV.
+    cm = results.campus_month
+    company_only = co["financing_cash_usd"] + co["valuation_usd"]
+    assert (cm["net_cash_usd"] * cm["discount_factor"]).sum() + (
+        company_only * co["discount_factor"]).sum() == pytest.approx(summary["npv_usd"],
+                                                                       abs=0.01)
     # The solver's own objective agrees with the cash tables (scaled model, so 1e-6 relative).
     assert summary["objective_usd"] == pytest.approx(summary["npv_usd"], rel=1e-6)
     assert summary["audit"] == {"passed": True, "violations": []}
-    assert audit_plan(load_inputs(path), cm, results.leases, summary["npv_usd"]) == []
+    assert audit_plan(load_inputs(path), cm, results.leases, co, summary["npv_usd"]) == []
+    kpis = summary["kpis"]
+    assert kpis["value_added_usd"] == pytest.approx(
+        summary["npv_usd"] - summary["baseline"]["npv_usd"], abs=0.01)
 
 
 def test_signed_lease_is_delivered_in_every_scenario(solved):
@@ -53,8 +62,8 @@ def test_market_scenarios_order_npv(solved):
     """A richer BTC market never lowers NPV; fewer offers or later permits never raise it."""
     npv = {name: r.summary["npv_usd"] for name, r in solved.items()}
     assert npv["bear-btc"] <= npv["base"] <= npv["bull-btc"]
-    assert npv["no-new-leases"] <= npv["base"]
     assert npv["permit-delays"] <= npv["base"]
+    assert npv["base"] <= npv["spec-build"]  # a spot market only adds options
 
 
 def test_audit_catches_a_tampered_plan(solved):
@@ -64,13 +73,13 @@ def test_audit_catches_a_tampered_plan(solved):
     cm = results.campus_month.copy()
     row = cm.index[(cm["mining_mw"] > 1)][0]
     cm.loc[row, "mining_mw"] += 1.0
-    violations = audit_plan(inputs, cm, results.leases, results.summary["npv_usd"])
+    co = results.company_month
+    violations = audit_plan(inputs, cm, results.leases, co, results.summary["npv_usd"])
     assert any("mining_revenue_usd USD differs" in v for v in violations)
-    assert any("Σ net_cash" in v for v in violations) is False  # net cash itself untouched
-    cm2 = results.campus_month.copy()
-    cm2.loc[row, "net_cash_usd"] += 0.02
-    assert any("Σ net_cash" in v for v in audit_plan(inputs, cm2, results.leases,
-                                                       results.summary["npv_usd"]))
+    co2 = co.copy()
+    co2.loc[3, "net_cash_usd"] += 0.02
+    assert any("Σ company net_cash" in v for v in audit_plan(
+        inputs, results.campus_month, results.leases, co2, results.summary["npv_usd"]))
 
 
 def test_cli_solve_writes_reconciling_files(tmp_path):
@@ -80,14 +89,16 @@ def test_cli_solve_writes_reconciling_files(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["status"] == "optimal"
-    for name in ("summary.json", "campus_month.csv", "leases.csv", "plan.xlsx"):
+    for name in ("summary.json", "campus_month.csv", "leases.csv", "company_month.csv",
+                 "kpis.csv", "plan.xlsx"):
         assert (outdir / name).is_file(), name
     assert json.loads((outdir / "summary.json").read_text()) == summary
     cm = pd.read_csv(outdir / "campus_month.csv")
-    assert (cm["net_cash_usd"] * cm["discount_factor"]).sum() == pytest.approx(
+    co = pd.read_csv(outdir / "company_month.csv")
+    assert (co["net_cash_usd"] * co["discount_factor"]).sum() == pytest.approx(
         summary["npv_usd"], abs=0.005)
     leases = pd.read_csv(outdir / "leases.csv")
     assert list(leases.columns) == LEASE_COLUMNS
     inputs = load_inputs(ROOT / "scenarios" / "base.yaml")
     leases["campus_id"] = leases["campus_id"].astype(object).where(leases["accepted"], None)
-    assert audit_plan(inputs, cm, leases, summary["npv_usd"]) == []
+    assert audit_plan(inputs, cm, leases, co, summary["npv_usd"]) == []

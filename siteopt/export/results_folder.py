@@ -24,14 +24,17 @@ def _clean(value):
     return value
 
 
-RESULT_FILES = {"campus_month.csv", "leases.csv", "plan.xlsx"}
+RESULT_FILES = {"campus_month.csv", "leases.csv", "company_month.csv", "kpis.csv", "plan.xlsx"}
 
 
 def write_results(results: Results, outdir: Path, workbook: bool = True) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, frame in (("campus_month.csv", results.campus_month),
-                        ("leases.csv", results.leases)):
+    tables = [("campus_month.csv", results.campus_month), ("leases.csv", results.leases),
+              ("company_month.csv", results.company_month)]
+    if results.kpis is not None:
+        tables.append(("kpis.csv", results.kpis))
+    for name, frame in tables:
         write_csv(frame, outdir / name)
         written.append(outdir / name)
     if workbook:

@@ -9,6 +9,8 @@ import pyomo.environ as pyo
 from siteopt.model.cash import CashLedger
 from siteopt.model.conversion import define_conversion
 from siteopt.model.data import ModelData, prepare
+from siteopt.model.debt import define_debt
+from siteopt.model.funding import define_capex_budget, define_cash_balance
 from siteopt.model.leases import define_leases
 from siteopt.model.limits import define_supply_chain_caps, define_tenant_concentration
 from siteopt.model.mining import define_mining
@@ -17,6 +19,8 @@ from siteopt.model.power import define_power_sharing
 from siteopt.model.salvage import define_salvage, has_salvage
 from siteopt.model.sets import define_sets
 from siteopt.model.spot import define_spot_market, has_spot_market
+from siteopt.model.terminal import define_terminal_value, uses_ebitda_multiple
+from siteopt.model.treasury import define_btc_treasury
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,17 @@ def build_model(data: ModelData) -> BuiltModel:
     if data.max_tenant_share is not None:
         define_tenant_concentration(m, data)
     define_supply_chain_caps(m, data)
+    finance = data.finance
+    if uses_ebitda_multiple(data):
+        define_terminal_value(data, cash)
+    if finance.btc_treasury_btc > 0:
+        define_btc_treasury(m, data, cash)
+    if finance.debt is not None:
+        define_debt(m, data, cash)
+    if finance.capex_budget_usd_per_year is not None:
+        define_capex_budget(m, data, cash)
+    if finance.opening_cash_usd is not None:
+        define_cash_balance(m, data, cash)
     define_objective(m, data, cash)
     return BuiltModel(m, data, cash)
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.inputs import Inputs
+from siteopt.schema import Finance
 from siteopt.months import days, label, parse_month
 
 
@@ -54,7 +55,9 @@ class ModelData:
     lease_options: tuple[LeaseOption, ...]  # offers not split
     split_starts: tuple[tuple[str, int], ...]  # (offer, start) of split offers
     split_blocks: tuple[SplitBlock, ...]
-    value_beyond_horizon: bool
+    value_beyond_horizon: bool  # committed cash after the horizon counts
+    finance: Finance
+    btc_price_usd: np.ndarray  # [horizon_months]
     spot_rate_usd_per_kw_month: float
     spot_absorption_months: int
     spot_share: float
@@ -134,7 +137,10 @@ def prepare(inputs: Inputs) -> ModelData:
         lease_options=tuple(options),
         split_starts=tuple(split_starts),
         split_blocks=tuple(split_blocks),
-        value_beyond_horizon=scenario.finance.value_beyond_horizon,
+        value_beyond_horizon=(scenario.finance.value_beyond_horizon
+                              and scenario.finance.terminal_value.method == "beyond_horizon"),
+        finance=scenario.finance,
+        btc_price_usd=inputs.market["btc_price_usd"].to_numpy(float),
         spot_rate_usd_per_kw_month=scenario.market.hpc_spot_rate_usd_per_kw_month,
         spot_absorption_months=scenario.market.hpc_spot_absorption_months,
         spot_share=scenario.market.hpc_spot_share_pct / 100,

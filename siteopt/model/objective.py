@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from siteopt.model.cash import CashLedger
+from siteopt.model.cash import USD_PER_MUSD, CashLedger
 from siteopt.model.data import ModelData
 
-USD_PER_OBJECTIVE_UNIT = 1e6  # HiGHS sees million USD: coefficients of order 1e-2 to 1e3
+USD_PER_OBJECTIVE_UNIT = USD_PER_MUSD  # HiGHS sees million USD: coefficients 1e-2 to 1e3
 
 
 def define_objective(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
-    terms = []
-    for name, coefficients in cash.objective_coefficients().items():
+    coefficients, constant = cash.objective_coefficients()
+    terms = [constant / USD_PER_OBJECTIVE_UNIT]
+    for name, by_position in coefficients.items():
         var_data = list(m.component(name).values())
         terms += [(coef / USD_PER_OBJECTIVE_UNIT) * var_data[pos]
-                  for pos, coef in coefficients.items()]
+                  for pos, coef in by_position.items()]
     m.npv = pyo.Objective(expr=pyo.quicksum(terms), sense=pyo.maximize,
-                          doc="net present value [million USD]")
+                          doc="net present value of equity cash [million USD]")

@@ -8,13 +8,15 @@ are both positive (by default nothing is built on speculation).
     0 \le \text{spot\_mw}_{c,t}, \quad \text{spot\_mw}_{c,t} = 0 \text{ for } t < a
 
     \text{spot\_within\_unleased\_ready}: \;
-        \text{spot\_mw}_{c,t} \le \sigma \, (R_{c,t-a} - Q_{c,t})
+        \text{spot\_mw}_{c,t} \le \sigma \, (R_{c,t} - Q_{c,t})
+
+    \text{spot\_after\_absorption}: \; \text{spot\_mw}_{c,t} \le \sigma \, R_{c,t-a}
 
     \text{spot\_revenue}_{c,t} = \text{spot\_mw}_{c,t} \cdot 1000 \cdot r^{spot} \quad (t < H)
 
-a is the absorption delay in months: capacity must have been ready for a months before the
-market takes it, and σ the share of the unleased capacity the market absorbs. Spot lettings
-end with the horizon (unleased capacity has no value after it).
+σ is the share of the unleased ready capacity the market absorbs, and a the absorption
+delay: only capacity ready for at least a months is let. Spot lettings end with the horizon
+(unleased capacity has no value after it).
 """
 
 from __future__ import annotations
@@ -37,12 +39,17 @@ def define_spot_market(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) 
                         bounds=lambda _, c, t: (0.0, max_it[c] if t >= delay else 0.0),
                         doc="ready, unleased IT MW let at the spot rate [IT MW]")
 
-    @m.Constraint(m.CAMPUS_MONTHS, doc="spot ≤ share × (IT MW ready a months ago − leased)")
+    @m.Constraint(m.CAMPUS_MONTHS, doc="spot ≤ share × (IT MW ready − leased) [IT MW]")
     def spot_within_unleased_ready(m, c, t):
         if t < delay:
             return pyo.Constraint.Skip
-        return m.spot_mw[c, t] <= data.spot_share * (m.it_ready_mw[c, t - delay]
-                                                     - m.it_leased_mw[c, t])
+        return m.spot_mw[c, t] <= data.spot_share * (m.it_ready_mw[c, t] - m.it_leased_mw[c, t])
+
+    @m.Constraint(m.CAMPUS_MONTHS, doc="spot ≤ share × IT MW ready a months ago [IT MW]")
+    def spot_after_absorption(m, c, t):
+        if t < delay:
+            return pyo.Constraint.Skip
+        return m.spot_mw[c, t] <= data.spot_share * m.it_ready_mw[c, t - delay]
 
     horizon = data.horizon_months
     n = len(data.campus_ids)
