@@ -11,8 +11,8 @@ from siteopt.diagnose import undeliverable_signed_leases
 from siteopt.inputs import Inputs, load_inputs
 from siteopt.model import build_model, prepare
 from siteopt.results import Results, extract, infeasible, unsolved, with_kpis
-from siteopt.transform import mining_only
 from siteopt.solve import solve
+from siteopt.transform import mining_only
 
 
 def with_solver_options(inputs: Inputs, **overrides: Any) -> Inputs:

@@ -7,8 +7,9 @@ campus_month, leases and the summary dict.
 
 from __future__ import annotations
 
+import datetime as dt
 import platform
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,28 @@ class Results:
     leases: pd.DataFrame
     company_month: pd.DataFrame
     kpis: pd.DataFrame | None = None
+    assumptions: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def assumptions(inputs: Inputs) -> dict[str, pd.DataFrame]:
+    """Every input that drove a run: scenario keys after `extends` and defaults, each table,
+    and the market path — so a result folder (and its workbook) stands alone."""
+    flat: list[tuple[str, Any]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        else:
+            flat.append((prefix, value if not isinstance(value, (list, dict)) else
+                         ", ".join(map(str, value)) if isinstance(value, list) else ""))
+
+    walk("", inputs.scenario.model_dump(mode="json"))
+    offers = inputs.offers.reset_index()
+    offers["campuses"] = [";".join(ids) for ids in offers["campuses"]]
+    return {"scenario": pd.DataFrame(flat, columns=["key", "value"]),
+            "campuses": inputs.campuses.reset_index(), "offers": offers,
+            "offer_phases": inputs.offer_phases.copy(), "market": inputs.market.copy()}
 
 
 def component_frame(var: pyo.Var, values: np.ndarray) -> pd.DataFrame:
@@ -86,7 +109,8 @@ def extract(inputs: Inputs, built: BuiltModel, outcome: SolveOutcome,
     leases = _leases(inputs, data, deliveries)
     npv = float((company_month["net_cash_usd"] * company_month["discount_factor"]).sum())
     summary = _summary(inputs, outcome, npv, timings)
-    return Results(summary, campus_month, leases, company_month)
+    return Results(summary, campus_month, leases, company_month,
+                   assumptions=assumptions(inputs))
 
 
 def _wide(cash: pd.DataFrame, index: list[str]) -> pd.DataFrame:
@@ -131,8 +155,9 @@ def _company_month(data, campus_month: pd.DataFrame, cash: pd.DataFrame,
     for column in mw_columns:
         table[column] = totals[column].reindex(labels).fillna(0.0).to_numpy()
     for kind in ("operating", "investing", "financing", "valuation"):
-        table["valuation_usd" if kind == "valuation" else f"{kind}_cash_usd"] = sum(sign * table[line] for line, (sign, k)
-                                        in LINE_KINDS.items() if k == kind)
+        name = "valuation_usd" if kind == "valuation" else f"{kind}_cash_usd"
+        table[name] = sum(sign * table[line] for line, (sign, k) in LINE_KINDS.items()
+                          if k == kind)
     table["net_cash_usd"] = sum(sign * table[line] for line, sign in LINES.items())
     in_horizon = months < data.horizon_months
     flows = (table["operating_cash_usd"] + table["investing_cash_usd"]
@@ -326,6 +351,7 @@ def _summary(inputs: Inputs, outcome: SolveOutcome, npv: float,
         "versions": versions(),
         "input_hash": inputs.input_hash,
         "warnings": list(inputs.warnings),
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
 
@@ -336,7 +362,8 @@ def unsolved(inputs: Inputs, outcome: SolveOutcome, timings: dict[str, float],
     summary["npv_usd"] = None
     summary["diagnosis"] = list(diagnosis or [])
     return Results(summary, pd.DataFrame(columns=CAMPUS_MONTH_COLUMNS),
-                   pd.DataFrame(columns=LEASE_COLUMNS), pd.DataFrame(columns=COMPANY_MONTH_COLUMNS))
+                   pd.DataFrame(columns=LEASE_COLUMNS),
+                   pd.DataFrame(columns=COMPANY_MONTH_COLUMNS), assumptions=assumptions(inputs))
 
 
 def infeasible(inputs: Inputs, diagnosis: list[str], timings: dict[str, float]) -> Results:

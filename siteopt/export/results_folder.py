@@ -37,6 +37,8 @@ def write_results(results: Results, outdir: Path, workbook: bool = True) -> list
     for name, frame in tables:
         write_csv(frame, outdir / name)
         written.append(outdir / name)
+    for name, frame in results.assumptions.items():
+        write_csv(frame, outdir / "inputs" / f"{name}.csv")
     if workbook:
         write_plan_workbook(results, outdir / "plan.xlsx")
         written.append(outdir / "plan.xlsx")
@@ -45,3 +47,29 @@ def write_results(results: Results, outdir: Path, workbook: bool = True) -> list
     summary = _clean({**results.summary, "files": [p.name for p in written]})
     write_json(summary, outdir / "summary.json")
     return [*written, outdir / "summary.json"]
+
+
+def load_results(outdir: Path) -> Results:
+    """Read a result folder back (for `siteopt report` and `siteopt compare`)."""
+    import json
+
+    import pandas as pd
+
+    from siteopt.errors import InputError, Problem
+
+    summary_path = outdir / "summary.json"
+    if not summary_path.is_file():
+        raise InputError([Problem(str(outdir), "not a result folder (no summary.json)")])
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+
+    def table(name: str) -> pd.DataFrame:
+        path = outdir / name
+        return pd.read_csv(path, keep_default_na=False, na_values=[""]) if path.is_file() \
+            else pd.DataFrame()
+
+    inputs_dir = outdir / "inputs"
+    assumptions = {p.stem: pd.read_csv(p, keep_default_na=False, na_values=[""])
+                   for p in sorted(inputs_dir.glob("*.csv"))} if inputs_dir.is_dir() else {}
+    kpis = table("kpis.csv")
+    return Results(summary, table("campus_month.csv"), table("leases.csv"),
+                   table("company_month.csv"), kpis if len(kpis) else None, assumptions)

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from siteopt.inputs import Inputs
-from siteopt.schema import Finance
 from siteopt.months import days, label, parse_month
+from siteopt.schema import Finance
 
 
 @dataclass(frozen=True)
