@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from siteopt.audit import audit_plan
-from siteopt.diagnose import undeliverable_signed_leases
+from siteopt.diagnose import explain_infeasibility, undeliverable_signed_leases
 from siteopt.inputs import Inputs, load_inputs
 from siteopt.model import build_model, prepare
 from siteopt.results import Results, extract, infeasible, unsolved, with_kpis
@@ -50,6 +50,8 @@ def solve_plan(inputs: Inputs, log: bool = False) -> Results:
     solved_at = time.perf_counter()
     timings = {"build": built_at - started + outcome.compile_seconds,
                "solve": outcome.solve_seconds}
+    if outcome.status == "infeasible":
+        return unsolved(inputs, outcome, timings, explain_infeasibility(inputs))
     if outcome.status not in ("optimal", "feasible"):
         return unsolved(inputs, outcome, timings)
     results = extract(inputs, built, outcome, timings)

@@ -51,6 +51,10 @@ def _warn(warnings: tuple[str, ...]) -> None:
 
 
 SCENARIO = click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False))
+PORTFOLIO = click.option(
+    "--portfolio", type=click.Path(path_type=Path),
+    help="Portfolio folder or .xlsx to use instead of the scenario's (may be outside the "
+         "project).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -70,8 +74,9 @@ def main() -> None:
 
 @main.command()
 @SCENARIO
+@PORTFOLIO
 @_guard
-def validate(scenario: Path) -> None:
+def validate(scenario: Path, portfolio: Path | None) -> None:
     """Check a scenario and its portfolio; report every problem with its location.
 
     \b
@@ -80,7 +85,7 @@ def validate(scenario: Path) -> None:
     """
     from siteopt.inputs import load_inputs
 
-    inputs = load_inputs(scenario)
+    inputs = load_inputs(scenario, portfolio)
     _warn(inputs.warnings)
     click.echo(f"{scenario}: valid — {len(inputs.campuses)} campuses, {len(inputs.offers)} "
                f"offers, {inputs.scenario.horizon.months} months from "
@@ -139,10 +144,11 @@ def schema(fmt: str) -> None:
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @click.option("--no-workbook", is_flag=True, help="Skip plan.xlsx.")
+@PORTFOLIO
 @_guard
 def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
           time_limit_s: float | None, threads: int | None, as_json: bool,
-          no_workbook: bool) -> None:
+          no_workbook: bool, portfolio: Path | None) -> None:
     """Solve a scenario: which MW mine, which convert when, which offers to sign.
 
     Writes summary.json, campus_month.csv, leases.csv and plan.xlsx to OUTDIR.
@@ -152,14 +158,15 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
       siteopt solve scenarios/base.yaml -o out/base --mip-gap-pct 0.5
     """
     from siteopt.api import solve_inputs, with_solver_options
-    from siteopt.export.results_folder import write_results
+    from siteopt.export.results_folder import check_outdir, write_results
     from siteopt.inputs import load_inputs
     from siteopt.report_terminal import print_plan
 
-    inputs = with_solver_options(load_inputs(scenario), mip_gap_pct=mip_gap_pct,
+    inputs = with_solver_options(load_inputs(scenario, portfolio), mip_gap_pct=mip_gap_pct,
                                  time_limit_s=time_limit_s, threads=threads)
     _warn(inputs.warnings)
     outdir = outdir or Path("out") / inputs.scenario.name
+    check_outdir(outdir)
     _err(f"Solving {inputs.scenario.name} ({len(inputs.campuses)} campuses, "
          f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months)...")
     results = solve_inputs(inputs)

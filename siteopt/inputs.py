@@ -13,7 +13,7 @@ import pandas as pd
 from siteopt.errors import InputError, Problem, Problems
 from siteopt.market import market_path, read_paths
 from siteopt.months import label, parse_month
-from siteopt.scenario import LoadedScenario, load_scenario
+from siteopt.scenario import LoadedScenario, guard_path, load_scenario, project_root
 from siteopt.schema import TABLES, Scenario
 from siteopt.tables import RawTable, parse_table, read_csv_table, read_xlsx_tables
 
@@ -38,14 +38,24 @@ class Inputs:
         return list(self.market["month"])
 
 
-def load_inputs(scenario_path: str | Path) -> Inputs:
-    """Load and validate a scenario with its portfolio and market paths; raise InputError."""
+def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None) -> Inputs:
+    """Load and validate a scenario with its portfolio and market paths; raise InputError.
+
+    Paths inside scenario files must stay in the project folder; `portfolio`, given by the
+    user on the command line, overrides the scenario's and may point anywhere.
+    """
     loaded = load_scenario(scenario_path)
     scenario = loaded.scenario
     problems = Problems()
     warnings: list[str] = []
+    root = project_root(loaded.path)
 
-    portfolio_path = loaded.origin_dir("portfolio") / scenario.portfolio
+    if portfolio is not None:
+        portfolio_path = Path(portfolio)
+    else:
+        portfolio_path = loaded.origin_dir("portfolio") / scenario.portfolio
+        guard_path(portfolio_path, root, f"scenario {_origin_name(loaded, 'portfolio')}: "
+                                         f"portfolio")
     raw = _read_portfolio(portfolio_path, loaded)
     frames = {}
     for name, table in TABLES.items():
@@ -59,6 +69,8 @@ def load_inputs(scenario_path: str | Path) -> Inputs:
     paths = None
     if scenario.market.paths:
         paths_file = loaded.origin_dir("market", "paths") / scenario.market.paths
+        guard_path(paths_file, root, f"scenario {_origin_name(loaded, 'market', 'paths')}: "
+                                     f"market.paths")
         if not paths_file.is_file():
             problems.add(f"scenario {loaded.path.name}: market.paths",
                          f"file not found ({paths_file})")
@@ -92,6 +104,10 @@ def load_inputs(scenario_path: str | Path) -> Inputs:
         input_hash=_hash(scenario, campuses, offers, phases, market),
         warnings=tuple(warnings),
     )
+
+
+def _origin_name(loaded: LoadedScenario, *key: str) -> str:
+    return loaded.origins.get(tuple(key), loaded.path).name
 
 
 def _portfolio_where(path: Path, table: str) -> str:

@@ -122,8 +122,32 @@ def _resolve_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
         if not (current.parent / parent).exists():
             raise InputError([Problem(f"scenario {current.name}: extends",
                                       f"file not found ({current.parent / parent})")])
+        guard_path(current.parent / parent, project_root(path),
+                   f"scenario {current.name}: extends")
         current = current.parent / parent
     return list(reversed(chain))
+
+
+PROJECT_MARKERS = (".git", "pyproject.toml", ".siteopt")
+
+
+def project_root(scenario: Path) -> Path:
+    """The project a scenario belongs to: the nearest folder above it holding .git,
+    pyproject.toml or .siteopt; without one, the parent of the scenario's folder."""
+    folder = scenario.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
+            return candidate
+    return folder.parent
+
+
+def guard_path(path: Path, root: Path, where: str) -> None:
+    """Paths read from scenario files stay inside the project, links and `..` resolved."""
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise InputError([Problem(where, f"{path} leaves the project folder {root} "
+                                         f"(resolves to {resolved}); a portfolio elsewhere can "
+                                         f"be given on the command line with --portfolio")])
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:

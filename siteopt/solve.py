@@ -36,7 +36,8 @@ class SolveOutcome:
     integers: int = 0
 
 
-def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False) -> SolveOutcome:
+def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False,
+          sense: int = pyo.maximize) -> SolveOutcome:
     started = time.perf_counter()
     repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     columns = repn.columns
@@ -61,7 +62,8 @@ def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False) -> Solve
     lp.a_matrix_.value_ = a.data
     lp.a_matrix_.num_col_ = a.shape[1]
     lp.a_matrix_.num_row_ = a.shape[0]
-    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.sense_ = highspy.ObjSense.kMaximize if sense == pyo.maximize else \
+        highspy.ObjSense.kMinimize
     lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                        for i in integer]
 
@@ -74,7 +76,7 @@ def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False) -> Solve
     h.setOptionValue("random_seed", int(options.random_seed))
     h.passModel(lp)
     compiled = time.perf_counter()
-    h.run()
+    _run_interruptibly(h)
     solved = time.perf_counter()
 
     model_status = h.getModelStatus()
@@ -101,6 +103,22 @@ def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False) -> Solve
             outcome.best_bound_usd = outcome.npv_objective_usd
             outcome.mip_gap_pct = 0.0
     return outcome
+
+
+def _run_interruptibly(h: highspy.Highs) -> None:
+    """Run HiGHS in its worker thread so Ctrl-C reaches us; on Ctrl-C stop HiGHS cleanly and
+    re-raise, so nothing is written and the caller exits with 130."""
+    h.HandleUserInterrupt = True
+    thread = h.startSolve()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        thread.join()
+        h.joinSolve()
+        raise
+    h.joinSolve()
 
 
 def _status(model_status, has_solution: bool) -> str:

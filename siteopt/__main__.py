@@ -1,0 +1,5 @@
+"""`python -m siteopt` runs the command line."""
+
+from siteopt.cli import main
+
+main()
