@@ -341,8 +341,10 @@ class _Audit:
                 check(line, 0.0)
             return
         landlord = (co["capex_usd"] - co["tenant_capex_usd"]).to_numpy()
-        for row in co[draws > debt.max_ltc_pct / 100 * landlord + USD_TOL].head(5).itertuples():
-            self.problems.append(f"company {row.month}: debt drawn above max_ltc_pct of capex")
+        over = np.cumsum(draws) > debt.max_ltc_pct / 100 * np.cumsum(landlord) + USD_TOL
+        for row in co[over].head(5).itertuples():
+            self.problems.append(f"company {row.month}: debt drawn so far above max_ltc_pct of "
+                                 f"the landlord capex paid so far")
         i = (1 + debt.rate_pct_per_year / 100) ** (1 / 12) - 1
         n, last = debt.tenor_months, self.horizon - 1
         interest, principal = np.zeros(len(co)), np.zeros(len(co))

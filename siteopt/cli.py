@@ -184,3 +184,165 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
         sys.exit(EXIT_INPUT)
     print_plan(results)
     _err(f"Results in {outdir}/")
+
+
+BATCH_OPTIONS = [
+    click.option("--workers", type=click.IntRange(min=1),
+                 help="Local worker processes [default: one per core]."),
+    click.option("--scheduler", metavar="ADDRESS",
+                 help="Send the scenarios to an existing Dask cluster (tcp://host:8786)."),
+    click.option("--resume", is_flag=True,
+                 help="Skip scenarios whose folder holds a finished run of the same inputs."),
+    click.option("--fail-fast", is_flag=True, help="Stop at the first scenario that fails."),
+    click.option("--json", "as_json", is_flag=True,
+                 help="Print one JSON line per scenario as it finishes."),
+]
+
+
+def _batch_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(BATCH_OPTIONS):
+        func = option(func)
+    return func
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--outdir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for one result folder per scenario, batch.csv and comparison.xlsx.")
+@_batch_options
+@click.option("--no-workbook", is_flag=True, help="Skip each scenario's plan.xlsx.")
+@_guard
+def batch(scenarios: tuple[Path, ...], outdir: Path, workers: int | None,
+          scheduler: str | None, resume: bool, fail_fast: bool, as_json: bool,
+          no_workbook: bool) -> None:
+    """Solve many scenarios (files or folders of .yaml) on worker processes or a Dask cluster.
+
+    Each scenario goes to OUTDIR/<name>/ (the files of `solve`); OUTDIR/batch.csv has one row
+    per scenario (status, NPV, gap, times, error) and OUTDIR/comparison.xlsx puts the solved
+    ones side by side. Exit code 0 only when every scenario solved.
+
+    \b
+    Example:
+      siteopt batch scenarios/ -o out/batch --workers 2
+      siteopt batch scenarios/base.yaml scenarios/bear-btc.yaml -o out/b --scheduler tcp://10.0.0.5:8786
+    """
+    from siteopt.batch import plan_tasks, scenario_files
+    from siteopt.cli_batch import run_and_report
+
+    tasks = plan_tasks(scenario_files(scenarios), outdir, workbook=not no_workbook)
+    table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json)
+    if (~table["status"].isin(["optimal", "feasible"])).any():
+        sys.exit(EXIT_INPUT)
+
+
+@main.command()
+@SCENARIO
+@click.option("--vary", "specs", multiple=True, required=True, metavar="KEY=VALUES",
+              help="A scenario key or table column and its values: start:stop:step, or a "
+                   "list of *x (scale), +x (shift), =x or x (set); one row: "
+                   "campuses[ID].column. Repeat for more inputs.")
+@click.option("--grid", "mode", flag_value="grid", help="Every combination of the values.")
+@click.option("--one-at-a-time", "mode", flag_value="one", default=True,
+              help="Each value alone around the base (default).")
+@click.option("-o", "--outdir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the runs, batch.csv and sweep.xlsx [default: out/sweep-<name>].")
+@_batch_options
+@_guard
+def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None,
+          workers: int | None, scheduler: str | None, resume: bool, fail_fast: bool,
+          as_json: bool) -> None:
+    """Sensitivity of NPV to inputs: generate variants, solve them, chart them.
+
+    Writes a tornado chart of NPV per input (one at a time) or the grid table into
+    OUTDIR/sweep.xlsx, plus every run's folder and batch.csv.
+
+    \b
+    Example:
+      siteopt sweep scenarios/base.yaml --vary market.btc_price_usd=50000:150000:25000 \\
+          --vary campuses.capex_usd_per_it_mw=*0.8,*1.0,*1.2
+      siteopt sweep scenarios/base.yaml --vary campuses[TX-ROCK].build_months=+6 --grid
+    """
+    from siteopt.export.sweep_workbook import write_sweep_workbook
+    from siteopt.inputs import load_inputs
+    from siteopt.sweep import grid_table, sweep_tasks, tornado
+
+    name = load_inputs(scenario).scenario.name
+    outdir = outdir or Path("out") / f"sweep-{name}"
+    tasks = sweep_tasks(scenario, list(specs), outdir, grid=mode == "grid")
+    for task in tasks[1:]:
+        load_inputs(task.scenario_file, overrides=list(task.overrides))  # refuse bad changes now
+    from siteopt.cli_batch import run_and_report
+
+    table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json)
+    rows = table.to_dict("records")
+    write_sweep_workbook(outdir / "sweep.xlsx", name,
+                         tornado(rows, tasks) if mode != "grid" else None, grid_table(rows),
+                         table)
+    _err(f"Sweep workbook: {outdir / 'sweep.xlsx'}")
+    if (~table["status"].isin(["optimal", "feasible"])).any():
+        sys.exit(EXIT_INPUT)
+
+
+@main.command()
+@click.option("--sizes", default="S,M,L,XL", show_default=True,
+              help="Comma-separated sizes: S (5 campuses, 60 months, 5 offers), M (20, 120, "
+                   "20), L (60, 120, 60), XL (150, 180, 150).")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Portfolios per size (seeds 1..N); the table shows median and range.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("bench_results.csv"), show_default=True,
+              help="CSV with one row per run; the batch rows go to <name>-batch.csv.")
+@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True),
+              default=120.0, show_default=True, help="Seconds HiGHS may run per solve.")
+@click.option("--mip-gap-pct", type=click.FloatRange(min=0, max=100), default=1.0,
+              show_default=True, help="Relative MIP gap (%) to stop at.")
+@click.option("--batch", "batch_count", type=click.IntRange(min=0), default=16,
+              show_default=True,
+              help="Base-size scenarios solved one after another and in parallel (0 = skip).")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Worker processes of the batch measurement.")
+@click.option("--no-workbook", is_flag=True, help="Do not write (and time) plan.xlsx.")
+@click.option("--profile", "profile_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write a cProfile dump of every run into this folder (slows runs).")
+@_guard
+def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct: float,
+          batch_count: int, workers: int, no_workbook: bool, profile_dir: Path | None) -> None:
+    """Benchmark build, HiGHS, extract and write times on synthetic portfolios.
+
+    Each size and seed is a seeded synthetic portfolio written as CSV and solved (plan only,
+    HiGHS on one thread) in a fresh process, so its peak memory is its own. Prints median
+    [min–max] per size and writes every run to OUTPUT.
+
+    \b
+    Example:
+      siteopt bench --sizes S,M,L --seeds 3 -o bench_results.csv
+      siteopt bench --sizes S --seeds 1 --batch 0
+    """
+    from siteopt import bench as b
+
+    chosen = [s.strip().upper() for s in sizes.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in b.SIZES]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown size {', '.join(unknown) or '(none)'}; choose from "
+                                 f"{', '.join(b.SIZES)}", param_hint="--sizes")
+    if profile_dir is not None:
+        profile_dir.mkdir(parents=True, exist_ok=True)
+
+    def progress(row: dict[str, Any]) -> None:
+        _err(f"  {row['size']} seed {row['seed']}: {row['status']}, total "
+             f"{row.get('total_s') or 0:.1f} s (HiGHS {row.get('highs_s') or 0:.1f} s), "
+             f"peak {row.get('peak_mb') or 0:.0f} MB {row.get('error') or ''}".rstrip())
+
+    _err(f"Benchmark: sizes {', '.join(chosen)}, {seeds} seed(s) each, time limit "
+         f"{time_limit_s:g} s, gap {mip_gap_pct:g} %")
+    rows = b.bench_sizes(chosen, seeds, time_limit_s, mip_gap_pct, workbook=not no_workbook,
+                       profile_dir=profile_dir, on_row=progress)
+    b.write_rows(rows, output, b.RUN_COLUMNS)
+    batch_rows = None
+    if batch_count:
+        _err(f"Batch: {batch_count} base-size scenarios on 1 then {workers} worker(s)...")
+        batch_rows = b.bench_batch(batch_count, workers, time_limit_s, mip_gap_pct,
+                                 workbook=not no_workbook)
+        b.write_rows(batch_rows, output.with_name(f"{output.stem}-batch.csv"), b.BATCH_COLUMNS)
+    b.print_summary(rows, batch_rows)
+    _err(f"Runs in {output}")

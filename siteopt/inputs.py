@@ -13,6 +13,7 @@ import pandas as pd
 from siteopt.errors import InputError, Problem, Problems
 from siteopt.market import market_path, read_paths
 from siteopt.months import label, parse_month
+from siteopt.overrides import Override, apply_to_tables
 from siteopt.scenario import LoadedScenario, guard_path, load_scenario, project_root
 from siteopt.schema import TABLES, Scenario
 from siteopt.tables import RawTable, parse_table, read_csv_table, read_xlsx_tables
@@ -38,13 +39,15 @@ class Inputs:
         return list(self.market["month"])
 
 
-def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None) -> Inputs:
+def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
+                overrides: list[Override] | None = None) -> Inputs:
     """Load and validate a scenario with its portfolio and market paths; raise InputError.
 
     Paths inside scenario files must stay in the project folder; `portfolio`, given by the
-    user on the command line, overrides the scenario's and may point anywhere.
+    user on the command line, overrides the scenario's and may point anywhere. `overrides`
+    (sweeps) change scenario keys and table cells before validation.
     """
-    loaded = load_scenario(scenario_path)
+    loaded = load_scenario(scenario_path, overrides)
     scenario = loaded.scenario
     problems = Problems()
     warnings: list[str] = []
@@ -65,6 +68,8 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None) 
             continue
         frames[name] = parse_table(table, raw[name], problems)
     problems.raise_if_any()
+    if overrides:
+        apply_to_tables(frames, overrides)
 
     paths = None
     if scenario.market.paths:
@@ -92,6 +97,9 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None) 
     all_ids = tuple(campuses.index)
     # an empty cell takes the column default, the text '*', not the parsed ('*',)
     offers["campuses"] = [all_ids if "*" in ids else ids for ids in offers["campuses"]]
+    if overrides:
+        scenario = scenario.model_copy(update={"description": "; ".join(
+            [scenario.description, *(o.label for o in overrides)]).strip("; ")})
     return Inputs(
         scenario=scenario,
         scenario_path=loaded.path,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import math
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -15,6 +17,7 @@ from siteopt.schema import Scenario
 
 MAX_SCENARIO_BYTES = 1_000_000
 MAX_EXTENDS_DEPTH = 20
+MAX_YAML_DEPTH = 50
 
 KeyPath = tuple[str, ...]
 
@@ -36,9 +39,16 @@ class LoadedScenario:
 def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
     where = f"scenario {shown}"
     try:
-        if path.stat().st_size > MAX_SCENARIO_BYTES:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end
+            raise InputError([Problem(where, f"not a regular file ({path})")])
+        with path.open("rb") as f:  # stat's size can be stale: read at most one byte more
+            raw = f.read(MAX_SCENARIO_BYTES + 1)
+        if len(raw) > MAX_SCENARIO_BYTES:
             raise InputError([Problem(where, f"file is larger than {MAX_SCENARIO_BYTES:,} bytes")])
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise InputError([Problem(where, f"file not found ({path})")]) from None
     except IsADirectoryError:
@@ -46,6 +56,8 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise InputError([Problem(where, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
                                          f"offset {exc.start}); save the file as UTF-8")]) from None
+    except OSError as exc:  # permissions, symlink loops, ...
+        raise InputError([Problem(where, f"cannot be read ({exc.strerror or exc})")]) from None
     try:
         data = yaml.load(text, Loader=_BoundedSafeLoader)
     except yaml.YAMLError as exc:
@@ -53,6 +65,8 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError([Problem(where, f"not valid YAML{at}: {reason}")]) from None
+    except RecursionError:
+        raise InputError([Problem(where, "not valid YAML: nested too deeply")]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -62,7 +76,9 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
 
 
 class _BoundedSafeLoader(yaml.SafeLoader):
-    """Safe loader that refuses alias-heavy documents (the 'billion laughs' YAML bomb)."""
+    """Safe loader that refuses alias-heavy documents (the 'billion laughs' YAML bomb), deep
+    nesting (which would exhaust Python's stack) and keys given twice in one mapping (YAML
+    would silently keep the last)."""
 
     max_aliases = 100
 
@@ -71,7 +87,29 @@ class _BoundedSafeLoader(yaml.SafeLoader):
             self._aliases = getattr(self, "_aliases", 0) + 1
             if self._aliases > self.max_aliases:
                 raise yaml.YAMLError(f"more than {self.max_aliases} aliases (YAML bomb?)")
-        return super().compose_node(parent, index)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_YAML_DEPTH} levels deep",
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                key = self.construct_object(key_node)
+                if key in first:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first on line {first[key] + 1})",
+                        key_node.start_mark)
+                first[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
 
 
 def _merge(base: dict, override: dict, origins: dict, source: Path, prefix: KeyPath = ()) -> dict:
@@ -102,7 +140,7 @@ def _resolve_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
     seen: list[Path] = []
     current = path
     while True:
-        resolved = current.resolve()
+        resolved = resolve(current, f"scenario {current.name}")
         if resolved in seen:
             loop = " → ".join(p.name for p in [*seen, resolved])
             closing = chain[-1][0].name  # the file whose `extends` closes the loop
@@ -134,40 +172,95 @@ PROJECT_MARKERS = (".git", "pyproject.toml", ".siteopt")
 def project_root(scenario: Path) -> Path:
     """The project a scenario belongs to: the nearest folder above it holding .git,
     pyproject.toml or .siteopt; without one, the parent of the scenario's folder."""
-    folder = scenario.resolve().parent
+    folder = resolve(scenario, f"scenario {scenario.name}").parent
     for candidate in (folder, *folder.parents):
         if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
             return candidate
     return folder.parent
 
 
+def resolve(path: Path, where: str) -> Path:
+    """`path.resolve()`, with a symlink loop reported instead of raised."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # Python < 3.13 raises RuntimeError on a loop
+        raise InputError([Problem(where, f"{path} cannot be resolved ({exc})")]) from None
+
+
 def guard_path(path: Path, root: Path, where: str) -> None:
     """Paths read from scenario files stay inside the project, links and `..` resolved."""
-    resolved = path.resolve()
+    resolved = resolve(path, where)
     if resolved != root and root not in resolved.parents:
         raise InputError([Problem(where, f"{path} leaves the project folder {root} "
                                          f"(resolves to {resolved}); a portfolio elsewhere can "
                                          f"be given on the command line with --portfolio")])
 
 
-def load_scenario(path: str | Path) -> LoadedScenario:
-    """Read a scenario and its `extends` ancestors, merge them and validate the result."""
+def load_scenario(path: str | Path, overrides: list | None = None) -> LoadedScenario:
+    """Read a scenario and its `extends` ancestors, merge them, apply command-line changes
+    (siteopt.overrides) and validate the result."""
+    from siteopt.overrides import apply_to_settings
+
     path = Path(path)
     origins: dict[KeyPath, Path] = {}
     settings: dict[str, Any] = {}
     for source, data in _resolve_chain(path):
         settings = _merge(settings, data, origins, source)
+    if overrides:
+        settings = apply_to_settings(settings, overrides)
+    problems = Problems()
+    _check_finite(settings, (), origins, path, problems)
+    problems.raise_if_any()
     try:
         scenario = Scenario.model_validate(settings)
     except ValidationError as exc:
-        problems = Problems()
         for err in exc.errors():
-            loc = tuple(str(p) for p in err["loc"])
+            loc = _field_loc(err)
+            if loc is None:
+                continue
             source = _origin_of(loc, origins, path)
             problems.add(f"scenario {source.name}: {'.'.join(loc)}", _message(err, loc))
         problems.raise_if_any()
         raise
     return LoadedScenario(scenario, path, settings, origins)
+
+
+def _check_finite(value: Any, loc: KeyPath, origins: dict[KeyPath, Path], default: Path,
+                  problems: Problems) -> None:
+    """YAML's .nan and .inf are floats that every bound lets through (nan compares false)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, (*loc, str(key)), origins, default, problems)
+    elif isinstance(value, list):
+        for item in value:
+            _check_finite(item, loc, origins, default, problems)
+    elif isinstance(value, float) and not math.isfinite(value):
+        problems.add(f"scenario {_origin_of(loc, origins, default).name}: {'.'.join(loc)}",
+                     f"must be a finite number (got {value})")
+
+
+def _field_loc(err: dict[str, Any]) -> KeyPath | None:
+    """The keys of an error without the names pydantic gives the members of a union field
+    (`float`, `dict[int,float]`) and dict keys (`[key]`); None for the error of a member that
+    does not fit the kind of value given (a number where a mapping was written, or back)."""
+    parts = [str(p) for p in err["loc"]]
+    loc: list[str] = []
+    model: type[BaseModel] | None = Scenario
+    while parts:
+        part = parts.pop(0)
+        loc.append(part)
+        field = model.model_fields.get(part) if model else None
+        model = _section_model(field.annotation) if field else None
+        members = [a for a in get_args(field.annotation) if a is not type(None)] if field else []
+        if model is None and len(members) > 1 and parts:
+            member = parts.pop(0)
+            if member.startswith("dict["):
+                if not parts and err["type"] == "dict_type":
+                    return None  # not a mapping: the other member's error says what is wrong
+            elif isinstance(err.get("input"), dict):
+                return None  # a mapping: its errors come from the mapping member
+            break
+    return (*loc, *(p for p in parts if p != "[key]"))
 
 
 def _origin_of(loc: KeyPath, origins: dict[KeyPath, Path], default: Path) -> Path:

@@ -2,8 +2,13 @@ r"""Project debt family (``finance.debt``): drawn as landlord capex is paid.
 
 .. math::
 
-    \text{debt\_within\_ltc}: \; \text{debt\_draw}_t \le \lambda \,
-        (\text{capex}_t - \text{tenant\_capex}_t)
+    \text{debt\_within\_ltc}: \; \sum_{\tau \le t} \text{debt\_draw}_\tau \le \lambda
+        \sum_{\tau \le t} (\text{capex}_\tau - \text{tenant\_capex}_\tau)
+
+Debt follows capex as it is paid: what has been drawn never exceeds the loan-to-cost share of
+the landlord's capex paid so far. (Counted cumulatively because a month can bring more tenant
+capex than capex — a phase's reimbursement after its hall was built — and a debt limit must
+never force spending.)
 
 A draw of 1 USD in month t is repaid from t + 1 over n months at the monthly rate
 i = (1 + r)^{1/12} - 1: *level* pays the annuity i / (1 - (1 + i)^{-n}) a month, *bullet* pays
@@ -46,10 +51,12 @@ def define_debt(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None
     landlord_capex = cash.monthly_expressions(m, ("capex_usd", "tenant_capex_usd"))
     share = debt.max_ltc_pct / 100
 
-    @m.Constraint(m.MONTHS, doc="debt drawn ≤ LTC × landlord capex paid in the month [M USD]")
+    @m.Constraint(m.MONTHS, doc="debt drawn so far ≤ LTC × landlord capex paid so far [M USD]")
     def debt_within_ltc(m, t):
-        # the signed expression is tenant capex − capex, i.e. minus the landlord's capex
-        return m.debt_draw[t] <= -share * landlord_capex.get(t, 0.0)
+        # the signed expressions are tenant capex − capex, i.e. minus the landlord's capex
+        drawn = pyo.quicksum(m.debt_draw[u] for u in range(t + 1))
+        paid = pyo.quicksum(landlord_capex[u] for u in range(t + 1) if u in landlord_capex)
+        return drawn <= -share * paid
 
     interest, principal, balance = repayment_schedule(debt.rate_pct_per_year,
                                                       debt.tenor_months, debt.amortisation)
