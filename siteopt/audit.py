@@ -70,8 +70,10 @@ class _Audit:
             if starts[starts.index < permit].sum() > 0:
                 self.problems.append(f"{campus_id}: construction starts before permit "
                                      f"{c['permit_ready']}")
-            if starts[starts.index >= self.horizon].sum() > 0:
-                self.problems.append(f"{campus_id}: construction starts after the horizon")
+            late = starts.index > self.horizon - 1 - int(c["build_months"])
+            if starts[late].sum() > 0:
+                self.problems.append(f"{campus_id}: a block starts too late to be ready inside "
+                                     f"the horizon")
             total = starts.sum() * c["hpc_block_it_mw"]
             if total > c["hpc_max_it_mw"] + MW_TOL:
                 self.problems.append(f"{campus_id}: {total:g} IT MW started exceeds "
@@ -113,7 +115,8 @@ class _Audit:
             return
         inside = cm["t"] < self.horizon
         facility = cm["hpc_pue"] * self.started
-        self.report(inside & (sold < cm["miner_mw"] - cm["grid_mw"] + facility - MW_TOL),
+        headroom = (cm["grid_mw"] - cm["miner_mw"]).clip(lower=0)
+        self.report(inside & (sold < facility - headroom - MW_TOL),
                     "miners that no longer fit beside conversion were not sold")
         self.report(inside & (sold > facility + MW_TOL),
                     "more miners sold than conversion displaced")

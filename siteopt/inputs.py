@@ -186,6 +186,11 @@ def _check_offers(offers: pd.DataFrame, raw: RawTable, campuses: pd.DataFrame,
         elif outside:
             warnings.append(f"{raw.where(row)}: offer {o.offer_id} cannot start inside the "
                             f"horizon: {outside}; it is ignored")
+        if o.prepayment_credit_months and o.term_months and \
+                o.prepayment_credit_months > o.term_months:
+            problems.add(raw.where(row, "prepayment_credit_months"),
+                         f"must be <= term_months {o.term_months} (got "
+                         f"{o.prepayment_credit_months}): the credit runs against rent")
         if o.prepayment_usd and not o.prepayment_credit_months:
             problems.add(raw.where(row, "prepayment_credit_months"),
                          f"must be >= 1 when prepayment_usd is given (got "

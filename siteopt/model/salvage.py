@@ -4,7 +4,8 @@ Built only when some campus has ``asic_salvage_usd_per_mw`` > 0.
 
 .. math::
 
-    \text{miners\_displaced\_by\_conversion}: \; F_{c,t} \ge \bar M_c - G_c + \text{pue}_c S_{c,t}
+    \text{miners\_displaced\_by\_conversion}: \;
+        F_{c,t} \ge \text{pue}_c S_{c,t} - \max(0, G_c - \bar M_c)
 
     \text{miners\_sold\_from\_converted\_halls}: \; F_{c,t} \le \text{pue}_c S_{c,t}
 
@@ -15,8 +16,10 @@ Built only when some campus has ``asic_salvage_usd_per_mw`` > 0.
     \text{asic\_salvage}_{c,t} = s_c \, (F_{c,t} - F_{c,t-1})
 
 F is the cumulative MW of miners sold, 0 ≤ F ≤ M̄. Conversion forces out the miners that no
-longer fit the grid beside the halls under construction (first row); the second row lets the
-plan also sell, rather than keep idle, miners of halls taken for conversion, never more.
+longer fit the grid beside the halls under construction — beyond what the grid's spare
+headroom G − M̄ absorbs (first row); the second row lets the plan also sell, rather than keep
+idle, miners of halls taken for conversion, never more. Miners that never fitted the grid
+(M̄ > G) are not displaced by conversion and are not sold.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ def define_salvage(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> N
 
     @m.Constraint(m.CAMPUS_MONTHS, doc="miners that no longer fit beside conversion are sold")
     def miners_displaced_by_conversion(m, c, t):
-        return m.miners_sold_mw[c, t] >= miner[c] - grid[c] + pue[c] * m.it_started_mw[c, t]
+        headroom = max(0.0, grid[c] - miner[c])
+        return m.miners_sold_mw[c, t] >= pue[c] * m.it_started_mw[c, t] - headroom
 
     @m.Constraint(m.CAMPUS_MONTHS, doc="miners sold ≤ facility MW taken by conversion")
     def miners_sold_from_converted_halls(m, c, t):
