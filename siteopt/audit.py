@@ -34,6 +34,8 @@ class _Audit:
         self.expected: dict[str, pd.Series] = {}
 
     def report(self, mask: pd.Series, text: str) -> None:
+        if not np.asarray(mask).any():
+            return
         for row in self.cm[mask].head(5).itertuples():
             self.problems.append(f"{row.campus_id} {row.month}: {text}")
 

@@ -304,9 +304,14 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
 @click.option("--no-workbook", is_flag=True, help="Do not write (and time) plan.xlsx.")
 @click.option("--profile", "profile_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Write a cProfile dump of every run into this folder (slows runs).")
+@click.option("--wait-idle", "wait_idle_s", type=click.FloatRange(min=0), default=0.0,
+              show_default=True,
+              help="Before each run wait up to this many seconds for other processes to "
+                   "leave the CPUs idle (busy machines distort timings).")
 @_guard
 def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct: float,
-          batch_count: int, workers: int, no_workbook: bool, profile_dir: Path | None) -> None:
+          batch_count: int, workers: int, no_workbook: bool, profile_dir: Path | None,
+          wait_idle_s: float) -> None:
     """Benchmark build, HiGHS, extract and write times on synthetic portfolios.
 
     Each size and seed is a seeded synthetic portfolio written as CSV and solved (plan only,
@@ -331,18 +336,107 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
     def progress(row: dict[str, Any]) -> None:
         _err(f"  {row['size']} seed {row['seed']}: {row['status']}, total "
              f"{row.get('total_s') or 0:.1f} s (HiGHS {row.get('highs_s') or 0:.1f} s), "
-             f"peak {row.get('peak_mb') or 0:.0f} MB {row.get('error') or ''}".rstrip())
+             f"peak {row.get('peak_mb') or 0:.0f} MB, other load "
+             f"{row.get('others_cores') or 0:.1f} cores {row.get('error') or ''}".rstrip())
 
     _err(f"Benchmark: sizes {', '.join(chosen)}, {seeds} seed(s) each, time limit "
          f"{time_limit_s:g} s, gap {mip_gap_pct:g} %")
     rows = b.bench_sizes(chosen, seeds, time_limit_s, mip_gap_pct, workbook=not no_workbook,
-                       profile_dir=profile_dir, on_row=progress)
+                         profile_dir=profile_dir, wait_idle_s=wait_idle_s, on_row=progress)
     b.write_rows(rows, output, b.RUN_COLUMNS)
     batch_rows = None
     if batch_count:
         _err(f"Batch: {batch_count} base-size scenarios on 1 then {workers} worker(s)...")
         batch_rows = b.bench_batch(batch_count, workers, time_limit_s, mip_gap_pct,
-                                 workbook=not no_workbook)
+                                   workbook=not no_workbook, wait_idle_s=wait_idle_s)
         b.write_rows(batch_rows, output.with_name(f"{output.stem}-batch.csv"), b.BATCH_COLUMNS)
     b.print_summary(rows, batch_rows)
     _err(f"Runs in {output}")
+
+
+def _write_or_exit(write: Callable[[], Any], target: Path) -> None:
+    """Run a workbook writer; a file held open or an unwritable folder is one line."""
+    try:
+        write()
+    except InputError as exc:
+        for problem in exc.problems:
+            _err(f"Cannot write {problem}")
+        sys.exit(EXIT_INPUT)
+    except OSError as exc:
+        _err(f"Cannot write {target}: {exc.strerror or exc}")
+        sys.exit(EXIT_INPUT)
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Workbook to write [default: OUTDIR/plan.xlsx].")
+@_guard
+def report(outdir: Path, output: Path | None) -> None:
+    """Rebuild the plan workbook from a result folder, without solving.
+
+    \b
+    Example:
+      siteopt report out/base
+      siteopt report out/base -o board/base-plan.xlsx
+    """
+    from siteopt.export.results_folder import load_results
+    from siteopt.export.workbook import write_plan_workbook
+
+    results = load_results(outdir)
+    target = output or outdir / "plan.xlsx"
+    _write_or_exit(lambda: write_plan_workbook(results, target), target)
+    _err(f"Wrote {target}")
+
+
+@main.command()
+@click.argument("outdirs", nargs=-1, required=True,
+                type=click.Path(path_type=Path, file_okay=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("comparison.xlsx"), show_default=True, help="Workbook to write.")
+@_guard
+def compare(outdirs: tuple[Path, ...], output: Path) -> None:
+    """Put solved scenarios side by side: KPIs, MW and capex by year, NPV chart and the
+    inputs that differ. The first result folder is the baseline.
+
+    \b
+    Example:
+      siteopt compare out/base out/bear-btc out/spec-build -o comparison.xlsx
+    """
+    from siteopt.export.comparison import write_comparison
+    from siteopt.export.results_folder import load_results
+
+    results = [load_results(outdir) for outdir in outdirs]
+    _write_or_exit(lambda: write_comparison(results, output), output)
+    _err(f"Wrote {output} ({len(results)} scenarios, baseline {outdirs[0]})")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--excel", is_flag=True,
+              help="Portfolio as one portfolio.xlsx (README sheet, drop-downs, checked "
+                   "ranges) instead of a folder of CSV files.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@_guard
+def init(folder: Path, excel: bool, force: bool) -> None:
+    """Start a project: a scenario YAML with every key explained and the example portfolio.
+
+    \b
+    Example:
+      siteopt init my-campuses --excel
+      siteopt solve my-campuses/scenario.yaml -o out/mine
+    """
+    from siteopt.template import ExistingFiles, init_project
+
+    try:
+        files = init_project(folder, excel=excel, force=force)
+    except ExistingFiles as exc:
+        shown = ", ".join(str(p) for p in exc.paths)
+        _err(f"Not overwriting existing files: {shown} (use --force to overwrite)")
+        sys.exit(EXIT_INPUT)
+    except OSError as exc:
+        _err(f"Cannot write into {folder}: {exc.strerror or exc}")
+        sys.exit(EXIT_INPUT)
+    for path in files:
+        _err(f"Wrote {path}")
+    _err(f"Next: siteopt validate {folder / 'scenario.yaml'}")

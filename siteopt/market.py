@@ -20,7 +20,7 @@ import pandas as pd
 from siteopt.errors import Problems
 from siteopt.months import days, label, parse_month
 from siteopt.schema import Market
-from siteopt.tables import read_csv_table
+from siteopt.tables import MAX_MAGNITUDE, read_csv_table
 
 BLOCKS_PER_DAY = 144
 PATH_COLUMNS = ("btc_price_usd", "network_hashrate_ehs", "fees_btc_per_block",
@@ -103,8 +103,15 @@ def read_paths(path: Path, problems: Problems) -> pd.DataFrame | None:
             except ValueError:
                 problems.add(raw.where(row, column), f"expected a number (got {text!r})")
                 continue
+            if not np.isfinite(value):
+                problems.add(raw.where(row, column), f"must be a finite number (got {text})")
+                continue
+            if abs(value) > MAX_MAGNITUDE:
+                problems.add(raw.where(row, column),
+                             f"is too large (got {text}; at most {MAX_MAGNITUDE:g})")
+                continue
             lowest_ok = 0.0 if column == "fees_btc_per_block" else None
-            if not np.isfinite(value) or (value < 0 if lowest_ok is not None else value <= 0):
+            if (value < 0) if lowest_ok is not None else (value <= 0):
                 bound = ">= 0" if lowest_ok is not None else "> 0"
                 problems.add(raw.where(row, column), f"must be {bound} (got {text})")
                 continue

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from siteopt.errors import InputError, Problem, Problems
 from siteopt.schema import Scenario
+from siteopt.tables import MAX_MAGNITUDE
 
 MAX_SCENARIO_BYTES = 1_000_000
 MAX_EXTENDS_DEPTH = 20
@@ -227,7 +228,8 @@ def load_scenario(path: str | Path, overrides: list | None = None) -> LoadedScen
 
 def _check_finite(value: Any, loc: KeyPath, origins: dict[KeyPath, Path], default: Path,
                   problems: Problems) -> None:
-    """YAML's .nan and .inf are floats that every bound lets through (nan compares false)."""
+    """YAML's .nan and .inf are floats that every bound lets through (nan compares false);
+    numbers like 1e300 pass upper-bound-free keys and make the solver give up."""
     if isinstance(value, dict):
         for key, item in value.items():
             _check_finite(item, (*loc, str(key)), origins, default, problems)
@@ -237,6 +239,10 @@ def _check_finite(value: Any, loc: KeyPath, origins: dict[KeyPath, Path], defaul
     elif isinstance(value, float) and not math.isfinite(value):
         problems.add(f"scenario {_origin_of(loc, origins, default).name}: {'.'.join(loc)}",
                      f"must be a finite number (got {value})")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and abs(value) > MAX_MAGNITUDE:
+        problems.add(f"scenario {_origin_of(loc, origins, default).name}: {'.'.join(loc)}",
+                     f"is too large (got {value:g}; at most {MAX_MAGNITUDE:g})")
 
 
 def _field_loc(err: dict[str, Any]) -> KeyPath | None:

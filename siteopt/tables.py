@@ -14,9 +14,11 @@ import io
 import math
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pandas as pd
 
@@ -29,6 +31,8 @@ MAX_XLSX_BYTES = 50_000_000
 MAX_XLSX_UNZIPPED_BYTES = 200_000_000
 MAX_XLSX_ENTRIES = 2_000
 MAX_ROWS = 100_000
+MAX_MAGNITUDE = 1e15  # no input is this large; 1e300 made HiGHS give up without a word
+MAX_XLSX_CELLS = 5_000_000  # a row with one cell in column XFD is 16,384 cells wide
 _ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _TRUE = {"true", "yes", "1", "y", "t"}
 _FALSE = {"false", "no", "0", "n", "f"}
@@ -67,9 +71,13 @@ class RawTable:
 
 def read_csv_table(path: Path) -> RawTable:
     source = path.name
-    if path.stat().st_size > MAX_CSV_BYTES:
+    try:
+        with path.open("rb") as f:  # at most one byte more than allowed, whatever stat says
+            data = f.read(MAX_CSV_BYTES + 1)
+    except OSError as exc:
+        raise InputError([Problem(source, f"cannot be read ({exc.strerror or exc})")]) from None
+    if len(data) > MAX_CSV_BYTES:
         raise InputError([Problem(source, f"file is larger than {MAX_CSV_BYTES:,} bytes")])
-    data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -78,19 +86,23 @@ def read_csv_table(path: Path) -> RawTable:
             f"{source} row {line}",
             f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as CSV UTF-8")]
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote left open would otherwise swallow the rest of the file into one cell
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1  # first line of the record being read, where a problem with it is shown
     try:
         header = [h.strip() for h in next(reader, [])]
         rows = []
+        start = reader.line_num + 1
         for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise InputError([Problem(source, f"more than {MAX_ROWS:,} rows")])
-            rows.append(RawRow(reader.line_num, _by_header(header, cells), {}, {}))
+            if any(c.strip() for c in cells):
+                if len(rows) >= MAX_ROWS:
+                    raise InputError([Problem(source, f"more than {MAX_ROWS:,} rows")])
+                rows.append(RawRow(reader.line_num, _by_header(header, cells), {}, {}))
+            start = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError([Problem(f"{source} row {reader.line_num}",
-                                  f"not valid CSV: {exc}")]) from None
+        hint = " (a quoted value is never closed)" if "end of data" in str(exc) else ""
+        raise InputError([Problem(f"{source} row {start}",
+                                  f"not valid CSV: {exc}{hint}")]) from None
     return RawTable(source, header, rows, excel=False)
 
 
@@ -129,43 +141,79 @@ def check_xlsx_container(path: Path) -> None:
 def read_xlsx_tables(path: Path, names: list[str]) -> dict[str, RawTable]:
     """Sheets named like the tables; a missing sheet is simply absent from the result."""
     import openpyxl
-    from openpyxl.utils import get_column_letter
-    from openpyxl.utils.exceptions import InvalidFileException
 
     check_xlsx_container(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False,
                                     keep_links=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError([Problem(path.name,
-                                  f"cannot be read as an .xlsx workbook ({exc})")]) from None
-    except Exception as exc:  # defusedxml raises its own errors on entity bombs
-        raise InputError([Problem(path.name, f"workbook refused: {type(exc).__name__}")]) from None
+    except Exception as exc:  # openpyxl, zipfile, zlib and defusedxml errors alike
+        raise InputError([Problem(path.name, _unreadable(exc))]) from None
     tables: dict[str, RawTable] = {}
     try:
         for name in names:
             if name not in wb.sheetnames:
                 continue
-            ws = wb[name]
-            header: list[str] = []
-            rows: list[RawRow] = []
-            for r, row in enumerate(ws.iter_rows(), start=1):
-                if r == 1:
-                    header = ["" if c.value is None else str(c.value).strip() for c in row]
-                    letters = {h: get_column_letter(i + 1) for i, h in enumerate(header)}
-                    continue
-                values = [c.value for c in row]
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                    continue
-                if len(rows) >= MAX_ROWS:
-                    raise InputError([Problem(f"{path.name} {name}",
-                                              f"more than {MAX_ROWS:,} rows")])
-                formats = {h: getattr(c, "number_format", "") or "" for h, c in zip(header, row)}
-                rows.append(RawRow(r, _by_header(header, values), formats, letters))
-            tables[name] = RawTable(f"{path.name} {name}", header, rows, excel=True)
+            where = f"{path.name} {name}"
+            try:
+                tables[name] = _read_sheet(wb[name], where)
+            except InputError:
+                raise
+            except Exception as exc:  # sheets are parsed lazily: a damaged one fails here
+                raise InputError([Problem(where, _unreadable(exc))]) from None
     finally:
         wb.close()
     return tables
+
+
+def _read_sheet(ws: Any, where: str) -> RawTable:
+    from openpyxl.utils import get_column_letter
+
+    # The <dimension> a sheet declares can lie: a tiny file declaring A1:XFD1048576 would
+    # otherwise be padded to 17 billion empty cells. Read the cells that are there instead.
+    ws.reset_dimensions()
+    header: list[str] = []
+    letters: dict[str, str] = {}
+    rows: list[RawRow] = []
+    cells = 0
+    for r, row in enumerate(ws.iter_rows(), start=1):
+        if r > MAX_ROWS + 1:  # empty rows count too: they cost time all the same
+            raise InputError([Problem(where, f"more than {MAX_ROWS:,} rows (something is "
+                                             f"written below row {MAX_ROWS + 1:,})")])
+        cells += len(row)
+        if cells > MAX_XLSX_CELLS:
+            raise InputError([Problem(where, f"more than {MAX_XLSX_CELLS:,} cells up to row "
+                                             f"{r:,}; is something written far to the right?")])
+        if r == 1:
+            header = ["" if c.value is None else str(c.value).strip() for c in row]
+            letters = {h: get_column_letter(i + 1) for i, h in enumerate(header)}
+            continue
+        values = [c.value for c in row]
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        formats = {h: getattr(c, "number_format", "") or "" for h, c in zip(header, row)}
+        rows.append(RawRow(r, _by_header(header, values), formats, letters))
+    return RawTable(where, header, rows, excel=True)
+
+
+def _unreadable(exc: BaseException) -> str:
+    """What a user can do with an error openpyxl raised: one line, without its advice to
+    'see the exception'."""
+    from defusedxml import DefusedXmlException
+
+    chain = [exc]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    if any(isinstance(e, DefusedXmlException) for e in chain):
+        return "refused: its XML declares entities or a DTD (an XML bomb?); save it again " \
+               "from Excel as .xlsx"
+    if any(isinstance(e, (zipfile.BadZipFile, zlib.error, EOFError)) for e in chain):
+        return "the file is damaged (it does not unzip); save it again from Excel as .xlsx"
+    bad_xml = next((e for e in chain if isinstance(e, ElementTree.ParseError)), None)
+    if bad_xml is not None:
+        return f"the file is damaged (not valid XML: {bad_xml}); save it again from Excel " \
+               f"as .xlsx"
+    first = (str(exc).splitlines() or [""])[0].strip().rstrip(".") or type(exc).__name__
+    return f"cannot be read as an .xlsx workbook ({first})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,6 +253,8 @@ def _number(value: Any, fmt: str, percent: bool) -> float:
             raise ValueError(f"expected a number (got {_show(value)})") from None
     if not math.isfinite(number):
         raise ValueError(f"must be a finite number (got {_show(value)})")
+    if abs(number) > MAX_MAGNITUDE:
+        raise ValueError(f"is too large (got {_show(value)}; at most {MAX_MAGNITUDE:g})")
     return number
 
 

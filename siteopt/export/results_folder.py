@@ -107,6 +107,19 @@ def _swap(stage: Path, outdir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _text_columns() -> dict[str, type]:
+    from siteopt.schema import TABLES
+
+    names = {"campus_id", "offer_id", "tenant", "month", "start_month", "delivery_month",
+             "end_month", "kpi", "unit", "key", "value"}
+    names |= {c.name for t in TABLES.values() for c in t.columns
+              if c.kind in ("id", "text", "id_list", "month")}
+    return dict.fromkeys(sorted(names), str)
+
+
+_TEXT_COLUMNS = _text_columns()
+
+
 def load_results(outdir: Path) -> Results:
     """Read a result folder back (for `siteopt report` and `siteopt compare`)."""
     summary_path = outdir / MARKER
@@ -115,8 +128,9 @@ def load_results(outdir: Path) -> Results:
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
 
     def table(path: Path) -> pd.DataFrame:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""]) if path.is_file() \
-            else pd.DataFrame()
+        # ids, names and months stay text ('-2' is a campus id, '+1' a tenant, not numbers)
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=_TEXT_COLUMNS) \
+            if path.is_file() else pd.DataFrame()
 
     inputs_dir = outdir / "inputs"
     assumptions = {p.stem: table(p) for p in sorted(inputs_dir.glob("*.csv"))} \
