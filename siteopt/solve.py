@@ -36,8 +36,18 @@ class SolveOutcome:
     integers: int = 0
 
 
-def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False,
-          sense: int = pyo.maximize) -> SolveOutcome:
+@dataclass
+class Compiled:
+    """A model in HiGHS's form, kept so a price-only variant can be solved without Pyomo."""
+
+    lp: highspy.HighsLp
+    columns: list
+    integer: np.ndarray
+    positions: list[tuple[str, int]]  # column → (variable component, position in it)
+    compile_seconds: float
+
+
+def compile_model(model: pyo.ConcreteModel, sense: int = pyo.maximize) -> Compiled:
     started = time.perf_counter()
     repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     columns = repn.columns
@@ -66,7 +76,34 @@ def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False,
         highspy.ObjSense.kMinimize
     lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                        for i in integer]
+    where = {id(v): (var.local_name, pos)
+             for var in model.component_objects(pyo.Var, active=True)
+             for pos, v in enumerate(var.values())}
+    return Compiled(lp, columns, integer, [where[id(v)] for v in columns],
+                    time.perf_counter() - started)
 
+
+def set_objective(compiled: Compiled, coefficients: dict, constant: float) -> None:
+    """New objective costs (per variable position, in objective units) on a compiled model."""
+    cost = np.zeros(len(compiled.columns))
+    for j, (name, pos) in enumerate(compiled.positions):
+        series = coefficients.get(name)
+        if series is not None:
+            cost[j] = series.get(pos, 0.0)
+    compiled.lp.col_cost_ = cost
+    compiled.lp.offset_ = constant
+
+
+def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False,
+          sense: int = pyo.maximize) -> SolveOutcome:
+    return solve_compiled(model, compile_model(model, sense), options, log)
+
+
+def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver,
+                   log: bool = False) -> SolveOutcome:
+    """Run HiGHS on a compiled model and write the solution back into `model`'s variables."""
+    started = time.perf_counter()
+    lp, columns, integer = compiled.lp, compiled.columns, compiled.integer
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(log))
     h.setOptionValue("log_to_console", bool(log))
@@ -75,7 +112,7 @@ def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False,
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.random_seed))
     h.passModel(lp)
-    compiled = time.perf_counter()
+    passed = time.perf_counter()
     _run_interruptibly(h)
     solved = time.perf_counter()
 
@@ -86,8 +123,9 @@ def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False,
     outcome = SolveOutcome(
         status=status, highs_status=h.modelStatusToString(model_status),
         npv_objective_usd=None, best_bound_usd=None, mip_gap_pct=None,
-        compile_seconds=compiled - started, solve_seconds=solved - compiled,
-        columns=len(columns), rows=len(repn.rows), integers=int(integer.sum()))
+        compile_seconds=compiled.compile_seconds + passed - started,
+        solve_seconds=solved - passed,
+        columns=len(columns), rows=lp.num_row_, integers=int(integer.sum()))
     if status in ("optimal", "feasible"):
         x = np.array(h.getSolution().col_value, dtype=float)
         x[integer] = np.round(x[integer])

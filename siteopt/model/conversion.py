@@ -62,10 +62,10 @@ def define_conversion(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -
         done = block[c] * m.blocks_started[c, t - build[c]] if t >= build[c] else 0.0
         return m.it_ready_mw[c, t] == before + done
 
-    _record_conversion_cash(m, data, cash)
+    record_conversion_cash(m, data, cash)
 
 
-def _record_conversion_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
+def record_conversion_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     campuses = data.campuses
     horizon = data.horizon_months
     n_campus = len(data.campus_ids)

@@ -51,6 +51,10 @@ def define_spot_market(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) 
             return pyo.Constraint.Skip
         return m.spot_mw[c, t] <= data.spot_share * m.it_ready_mw[c, t - delay]
 
+    record_spot_cash(m, data, cash)
+
+
+def record_spot_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     horizon = data.horizon_months
     n = len(data.campus_ids)
     cash.add("spot_revenue_usd", m.spot_mw, np.arange(n * horizon),

@@ -1,0 +1,51 @@
+"""Price-only variants are solved on the model already built, with the same answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import siteopt.api as api
+from siteopt.api import solve_inputs
+from siteopt.inputs import load_inputs
+from siteopt.model.reuse import reuse_key
+from siteopt.overrides import Override
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = ROOT / "scenarios" / "base.yaml"
+PRICE_ONLY = [Override("market.btc_price_usd", "set", 60000),
+              Override("campuses.capex_usd_per_it_mw", "scale", 1.1),
+              Override("offers.rate_usd_per_kw_month", "shift", -5),
+              Override("finance.discount_rate_pct_per_year", "set", 12)]
+
+
+def test_price_changes_keep_the_key_and_structure_changes_do_not():
+    base = reuse_key(load_inputs(BASE))
+    assert reuse_key(load_inputs(BASE, overrides=PRICE_ONLY)) == base
+    for change in (Override("campuses.grid_mw", "scale", 1.1),
+                   Override("offers.it_mw", "scale", 0.5, row="OF-F"),
+                   Override("campuses.build_months", "shift", 1),
+                   Override("limits.max_tenant_share_pct", "set", 50),
+                   Override("market.hpc_spot_rate_usd_per_kw_month", "set", 100)):
+        assert reuse_key(load_inputs(BASE, overrides=[change])) != base, change.label
+    funded = load_inputs(ROOT / "scenarios" / "funded.yaml")
+    assert reuse_key(funded) is None  # cash enters its constraints
+
+
+@pytest.mark.parametrize("changes", [PRICE_ONLY],
+                         ids=["price-changes"])
+def test_reused_model_gives_what_a_fresh_build_gives(changes):
+    api._REUSABLE.clear()
+    solve_inputs(load_inputs(BASE), baseline=False)  # builds and keeps the base model
+    variant = load_inputs(BASE, overrides=changes)
+    reused = solve_inputs(variant, baseline=False)
+    assert reused.summary["model_reused"] is True
+    api._REUSABLE.clear()
+    fresh = solve_inputs(variant, baseline=False)
+    assert fresh.summary["model_reused"] is False
+    assert reused.summary["npv_usd"] == pytest.approx(fresh.summary["npv_usd"], abs=0.01)
+    assert reused.summary["audit"]["passed"]
+    for name in ("campus_month", "leases", "company_month"):
+        pd.testing.assert_frame_equal(getattr(reused, name), getattr(fresh, name))
