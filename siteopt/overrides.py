@@ -45,6 +45,8 @@ class Override:
     def apply(self, old: Any) -> Any:
         if self.op == "set":
             return self.value
+        if isinstance(old, np.generic):
+            old = old.item()  # table cells come as numpy scalars
         if not isinstance(old, (int, float)) or isinstance(old, bool):
             raise ValueError(f"cannot {self.op} {old!r}: not a number")
         new = old * self.value if self.op == "scale" else old + self.value
