@@ -119,7 +119,8 @@ def _origin_name(loaded: LoadedScenario, *key: str) -> str:
 
 
 def _portfolio_where(path: Path, table: str) -> str:
-    return f"{path.name}" if path.suffix.lower() == ".xlsx" else f"{path.name}/{table}.csv"
+    workbook = path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}
+    return f"{path.name}" if workbook else f"{path.name}/{table}.csv"
 
 
 def _read_portfolio(path: Path, loaded: LoadedScenario) -> dict[str, RawTable]:

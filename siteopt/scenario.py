@@ -19,6 +19,7 @@ from siteopt.tables import MAX_MAGNITUDE
 MAX_SCENARIO_BYTES = 1_000_000
 MAX_EXTENDS_DEPTH = 20
 MAX_YAML_DEPTH = 50
+MAX_YAML_VALUES = 10_000  # values after aliases are expanded; a scenario has a few dozen
 
 KeyPath = tuple[str, ...]
 
@@ -77,11 +78,45 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
 
 
 class _BoundedSafeLoader(yaml.SafeLoader):
-    """Safe loader that refuses alias-heavy documents (the 'billion laughs' YAML bomb), deep
-    nesting (which would exhaust Python's stack) and keys given twice in one mapping (YAML
-    would silently keep the last)."""
+    """Safe loader that refuses YAML bombs (few aliases can expand to billions of values: the
+    'billion laughs'), aliases that contain themselves, deep nesting (which would exhaust
+    Python's stack) and keys given twice in one mapping (YAML would silently keep the last)."""
 
     max_aliases = 100
+
+    def compose_document(self) -> Any:
+        node = super().compose_document()
+        self._check_expansion(node, 1, {}, set())
+        return node
+
+    def _check_expansion(self, node: Any, depth: int, seen: dict[int, tuple[int, int]],
+                         open_: set[int]) -> tuple[int, int]:
+        """(values, height) of a node with aliases expanded; nodes shared by aliases are
+        measured once, so this is linear in the size of the file."""
+        def refuse(problem: str) -> yaml.YAMLError:
+            return yaml.composer.ComposerError(None, None, problem, node.start_mark)
+
+        if depth > MAX_YAML_DEPTH:
+            raise refuse(f"nested more than {MAX_YAML_DEPTH} levels deep")
+        if id(node) in open_:
+            raise refuse("an alias refers to a node that contains it")
+        if id(node) not in seen:
+            open_.add(id(node))
+            children = node.value if isinstance(node, yaml.SequenceNode) else \
+                [part for pair in node.value for part in pair] \
+                if isinstance(node, yaml.MappingNode) else []
+            values, height = 1, 1
+            for child in children:
+                child_values, child_height = self._check_expansion(child, depth + 1, seen, open_)
+                values, height = values + child_values, max(height, child_height + 1)
+                if values > MAX_YAML_VALUES:
+                    raise refuse(f"expands to more than {MAX_YAML_VALUES:,} values (YAML bomb?)")
+            open_.discard(id(node))
+            seen[id(node)] = values, height
+        values, height = seen[id(node)]
+        if depth + height - 1 > MAX_YAML_DEPTH:
+            raise refuse(f"nested more than {MAX_YAML_DEPTH} levels deep")
+        return values, height
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):

@@ -106,7 +106,7 @@ def test_two_signed_leases_that_cannot_both_fit_are_named(case):
 
 def test_time_limit_with_a_plan_writes_it_stamped_with_the_gap(tmp_path):
     code, out, _ = run_cli("solve", str(BASE), "-o", str(tmp_path / "base"), "--time-limit",
-                           "1", "--json", "--no-workbook")
+                           "3", "--json", "--no-workbook")
     summary = json.loads(out)
     assert code == 0
     assert summary["status"] == "feasible"
