@@ -338,8 +338,9 @@ class Scenario(_Strict):
                       json_schema_extra=_unit(""))
     description: str = Field("", description="One line shown in reports.",
                              json_schema_extra=_unit(""))
-    portfolio: str = Field(min_length=1, description="Folder of CSV tables or one .xlsx workbook; relative to "
-                           "the scenario file.", json_schema_extra=_unit("path"))
+    portfolio: str = Field(min_length=1, description="Folder of CSV tables or one .xlsx "
+                           "workbook; relative to the scenario file.",
+                           json_schema_extra=_unit("path"))
     horizon: Horizon
     market: Market
     finance: Finance = Finance()
