@@ -66,6 +66,6 @@ def print_plan(results) -> None:
         where = (lease.campus_id, lease.start_month, lease.delivery_month) if lease.accepted \
             else ("—", "—", "—")
         table.add_row(str(lease.offer_id), str(lease.tenant), decision, *where,
-                      f"{lease.it_mw:,.0f}",
+                      f"{(lease.it_mw if lease.accepted else lease.offer_it_mw):,.0f}",
                       f"{lease.lease_npv_usd / 1e6:,.1f}")
     console.print(table)
