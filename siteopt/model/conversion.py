@@ -66,21 +66,15 @@ def define_conversion(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -
 
 
 def record_conversion_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
-    campuses = data.campuses
-    horizon = data.horizon_months
-    n_campus = len(data.campus_ids)
-    campus_of = np.repeat(np.array(data.campus_ids, dtype=object), horizon)
-    start = np.tile(np.arange(horizon), n_campus)
-    position = np.arange(n_campus * horizon)
-
-    build = np.repeat(campuses["build_months"].to_numpy(int), horizon)
-    per_month = np.repeat((campuses["hpc_block_it_mw"] * campuses["capex_usd_per_it_mw"]
-                           / campuses["build_months"]).to_numpy(), horizon)
+    position, campus_of, start = data.campus_month_arrays()
+    build = data.per_campus_month("build_months").astype(int)
+    per_month = data.per_campus_month("hpc_block_it_mw") \
+        * data.per_campus_month("capex_usd_per_it_mw") / build
     # Capex of a block started in month s is paid evenly in months s .. s + L - 1.
     offsets = np.concatenate([np.arange(n) for n in build])
     rows = np.repeat(np.arange(len(build)), build)
     cash.add("capex_usd", m.blocks_started, position[rows], campus_of[rows],
              start[rows] + offsets, per_month[rows])
 
-    opex = np.repeat(campuses["hpc_opex_usd_per_it_mw_month"].to_numpy(), horizon)
-    cash.add("hpc_opex_usd", m.it_ready_mw, position, campus_of, start, opex)
+    cash.add("hpc_opex_usd", m.it_ready_mw, position, campus_of, start,
+             data.per_campus_month("hpc_opex_usd_per_it_mw_month"))

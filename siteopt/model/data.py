@@ -68,6 +68,18 @@ class ModelData:
     def month_label(self, m: int) -> str:
         return label(self.first_month + m)
 
+    def campus_month_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Position in CAMPUS_MONTHS, campus id and month of every campus × month element,
+        in the set's (campus-major) order: the arrays families record cash with."""
+        n, horizon = len(self.campus_ids), self.horizon_months
+        return (np.arange(n * horizon),
+                np.repeat(np.array(self.campus_ids, dtype=object), horizon),
+                np.tile(np.arange(horizon), n))
+
+    def per_campus_month(self, column: str) -> np.ndarray:
+        """A campus column repeated for each month, aligned with campus_month_arrays."""
+        return np.repeat(self.campuses[column].to_numpy(), self.horizon_months)
+
     @property
     def cash_months(self) -> int:
         """Months whose cash counts in NPV."""

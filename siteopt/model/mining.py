@@ -17,7 +17,6 @@ Miners switch off at no cost, so a month with a negative margin simply mines not
 
 from __future__ import annotations
 
-import numpy as np
 import pyomo.environ as pyo
 
 from siteopt.model.cash import CashLedger
@@ -34,16 +33,11 @@ def define_mining(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> No
 
 
 def record_mining_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
-    campuses = data.campuses
-    horizon = data.horizon_months
-    n_campus = len(data.campus_ids)
-    position = np.arange(n_campus * horizon)
-    campus_id = np.repeat(np.array(data.campus_ids, dtype=object), horizon)
-    month = np.tile(np.arange(horizon), n_campus)
+    position, campus_id, month = data.campus_month_arrays()
     days = data.days[month]
-    ph_per_mw = np.repeat(1000.0 / campuses["fleet_efficiency_j_per_th"].to_numpy(), horizon)
-    power_price = np.repeat(campuses["power_price_usd_per_mwh"].to_numpy(), horizon)
-    opex = np.repeat(campuses["mining_opex_usd_per_mw_month"].to_numpy(), horizon)
+    ph_per_mw = 1000.0 / data.per_campus_month("fleet_efficiency_j_per_th")
+    power_price = data.per_campus_month("power_price_usd_per_mwh")
+    opex = data.per_campus_month("mining_opex_usd_per_mw_month")
 
     revenue = data.hashprice_usd_per_ph_day[month] * ph_per_mw * days
     cash.add("mining_revenue_usd", m.mining_mw, position, campus_id, month, revenue)

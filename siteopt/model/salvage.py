@@ -24,7 +24,6 @@ idle, miners of halls taken for conversion, never more. Miners that never fitted
 
 from __future__ import annotations
 
-import numpy as np
 import pyomo.environ as pyo
 
 from siteopt.model.cash import CashLedger
@@ -66,15 +65,10 @@ def define_salvage(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> N
 
 
 def record_salvage_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
-    campuses = data.campuses
-    horizon = data.horizon_months
-    n = len(data.campus_ids)
-    position = np.arange(n * horizon)
-    campus_of = np.repeat(np.array(data.campus_ids, dtype=object), horizon)
-    month = np.tile(np.arange(horizon), n)
-    value = np.repeat(campuses["asic_salvage_usd_per_mw"].to_numpy(float), horizon)
+    position, campus_of, month = data.campus_month_arrays()
+    value = data.per_campus_month("asic_salvage_usd_per_mw").astype(float)
     # F_t enters month t with +s and month t+1 with −s: the sale is the increase of F.
     cash.add("asic_salvage_usd", m.miners_sold_mw, position, campus_of, month, value)
-    nxt = month + 1 < horizon
+    nxt = month + 1 < data.horizon_months
     cash.add("asic_salvage_usd", m.miners_sold_mw, position[nxt], campus_of[nxt], month[nxt] + 1,
              -value[nxt])

@@ -21,7 +21,6 @@ delay: only capacity ready for at least a months is let. Spot lettings end with 
 
 from __future__ import annotations
 
-import numpy as np
 import pyomo.environ as pyo
 
 from siteopt.model.cash import CashLedger
@@ -55,8 +54,6 @@ def define_spot_market(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) 
 
 
 def record_spot_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
-    horizon = data.horizon_months
-    n = len(data.campus_ids)
-    cash.add("spot_revenue_usd", m.spot_mw, np.arange(n * horizon),
-             np.repeat(np.array(data.campus_ids, dtype=object), horizon),
-             np.tile(np.arange(horizon), n), 1000.0 * data.spot_rate_usd_per_kw_month)
+    position, campus_id, month = data.campus_month_arrays()
+    cash.add("spot_revenue_usd", m.spot_mw, position, campus_id, month,
+             1000.0 * data.spot_rate_usd_per_kw_month)
