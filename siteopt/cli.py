@@ -301,6 +301,8 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
               help="Base-size scenarios solved one after another and in parallel (0 = skip).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
               help="Worker processes of the batch measurement.")
+@click.option("--batch-repeats", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Times the batch is measured (one-worker and parallel alternate).")
 @click.option("--no-workbook", is_flag=True, help="Do not write (and time) plan.xlsx.")
 @click.option("--profile", "profile_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Write a cProfile dump of every run into this folder (slows runs).")
@@ -310,8 +312,8 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
                    "leave the CPUs idle (busy machines distort timings).")
 @_guard
 def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct: float,
-          batch_count: int, workers: int, no_workbook: bool, profile_dir: Path | None,
-          wait_idle_s: float) -> None:
+          batch_count: int, workers: int, batch_repeats: int, no_workbook: bool,
+          profile_dir: Path | None, wait_idle_s: float) -> None:
     """Benchmark build, HiGHS, extract and write times on synthetic portfolios.
 
     Each size and seed is a seeded synthetic portfolio written as CSV and solved (plan only,
@@ -346,9 +348,11 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
     b.write_rows(rows, output, b.RUN_COLUMNS)
     batch_rows = None
     if batch_count:
-        _err(f"Batch: {batch_count} base-size scenarios on 1 then {workers} worker(s)...")
+        _err(f"Batch: {batch_count} base-size scenarios on 1 and {workers} worker(s), "
+             f"{batch_repeats} time(s)...")
         batch_rows = b.bench_batch(batch_count, workers, time_limit_s, mip_gap_pct,
-                                   workbook=not no_workbook, wait_idle_s=wait_idle_s)
+                                   workbook=not no_workbook, wait_idle_s=wait_idle_s,
+                                   repeats=batch_repeats)
         b.write_rows(batch_rows, output.with_name(f"{output.stem}-batch.csv"), b.BATCH_COLUMNS)
     b.print_summary(rows, batch_rows)
     _err(f"Runs in {output}")
