@@ -815,6 +815,21 @@ def write_rows(rows: list[dict[str, Any]], path: Path, columns: list[str]) -> No
                              for k, v in row.items() if k in columns})
 
 
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a CSV written by `write_rows`, numbers as numbers (for `summary_markdown`)."""
+    def value(text: str) -> Any:
+        if text == "":
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() and "." not in text else number
+
+    with Path(path).open(encoding="utf-8") as f:
+        return [{k: value(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
 def machine() -> str:
     return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
 
