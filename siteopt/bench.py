@@ -3,18 +3,19 @@
 Three parts:
 
 * `generate(size, seed)` — a seeded synthetic portfolio in realistic ranges (data/README.md,
-  /work/shared/domain-facts.md), written by `write_case` in the project's own CSV format so it
-  goes through the same loader and validation as any portfolio. Every signed lease can be
-  delivered (`undeliverable_signed`), and the caps of the larger sizes never make the signed
-  leases infeasible (each signed lease has a campus of its own, the yearly caps hold all signed
-  MW, and with a tenant cap no signed tenant holds more than the cap of the signed MW).
-* `run_bench(...)` — each size × seed solved in a FRESH subprocess (`python -m siteopt.bench
-  --child`), so the peak memory read there (`ru_maxrss`) is that run's own. The child runs
-  the same pipeline as `siteopt solve` (load_inputs → solve_inputs without the mining-only
-  baseline → write_results, then the workbook separately) and times each stage by wrapping
-  the functions siteopt.api calls.
-* `run_batch_bench(...)` — 16 base-size scenarios (scenarios/base.yaml with the BTC price
-  moved ±10 %) solved one after another vs on 2 worker processes (`siteopt.batch`).
+  /work/shared/domain-facts.md), written by `write_synthetic` as the project's own CSV tables
+  and scenario YAML, so it goes through the same loader and validation as any portfolio.
+  Every signed lease can be delivered (`undeliverable_signed`), and the caps of the larger
+  sizes never make the signed leases infeasible (each signed lease has a campus of its own,
+  the yearly caps hold all signed MW, and with a tenant cap no signed tenant holds more than
+  the cap of the signed MW).
+* `bench_sizes(...)` — each size × seed solved in a FRESH subprocess (`python -m
+  siteopt.bench --child`), so the peak memory read there (`ru_maxrss`) is that run's own. The
+  child runs the same pipeline as `siteopt solve` (load_inputs → solve_inputs without the
+  mining-only baseline → write_results, then the workbook separately) and times each stage by
+  wrapping the functions siteopt.api calls.
+* `bench_batch(...)` — 16 base-size scenarios (scenarios/base.yaml with the BTC price moved
+  ±10 %) solved one after another vs on 2 worker processes (`siteopt.batch`), repeated.
 
 Timings are wall-clock seconds. Tests never time anything; this module is where speed is
 measured.
@@ -123,7 +124,7 @@ def _ready(campus: dict[str, Any]) -> int:
     return max(0, permit) + int(campus["build_months"])
 
 
-def _campus(rng: np.random.Generator, i: int, start: int) -> dict[str, Any]:
+def _campus(rng: np.random.Generator, i: int) -> dict[str, Any]:
     region, _, low, high = REGIONS[rng.choice(len(REGIONS), p=[r[1] for r in REGIONS])]
     grid = int(rng.integers(20, 351))
     pue = round(float(rng.uniform(1.20, 1.45)), 2)
@@ -146,7 +147,7 @@ def _campus(rng: np.random.Generator, i: int, start: int) -> dict[str, Any]:
         "hpc_pue": pue,
         "capex_usd_per_it_mw": int(round(float(rng.uniform(8.0, 11.0)), 1) * 1_000_000),
         "build_months": int(rng.integers(8, 25)),
-        "permit_ready": "" if granted else _label(start + int(rng.integers(6, 37))),
+        "permit_ready": "" if granted else _label(int(rng.integers(6, 37))),
         "hpc_opex_usd_per_it_mw_month": int(_round_to(float(rng.uniform(16000, 28000)), 1000)),
         "asic_salvage_usd_per_mw": int(_round_to(float(rng.uniform(150000, 300000)), 10000)),
     }
@@ -172,7 +173,7 @@ def generate(size: str, seed: int) -> Synthetic:
     spec = SIZES[size]
     rng = np.random.default_rng([seed, list(SIZES).index(size)])
     horizon = spec.months
-    campuses = [_campus(rng, i, 0) for i in range(spec.campuses)]
+    campuses = [_campus(rng, i) for i in range(spec.campuses)]
     # at least one campus must be able to host the smallest offer
     if max(c["hpc_max_it_mw"] for c in campuses) < 25:
         c = campuses[0]
