@@ -31,6 +31,7 @@ import pyomo.environ as pyo
 
 from siteopt.model.cash import CashLedger
 from siteopt.model.data import ModelData
+from siteopt.model.start_months import allowed_block_starts
 
 
 def define_conversion(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
@@ -42,9 +43,14 @@ def define_conversion(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -
     permit = data.permit_month
 
     last = data.horizon_months - 1
+    allowed = allowed_block_starts(data)
+
+    def start_bounds(_, c, t):
+        possible = permit[c] <= t <= last - build[c] and (allowed is None or t in allowed[c])
+        return (0, max_blocks[c] if possible else 0)
+
     m.blocks_started = pyo.Var(
-        m.CAMPUS_MONTHS, domain=pyo.NonNegativeIntegers,
-        bounds=lambda _, c, t: (0, max_blocks[c] if permit[c] <= t <= last - build[c] else 0),
+        m.CAMPUS_MONTHS, domain=pyo.NonNegativeIntegers, bounds=start_bounds,
         doc="conversion blocks whose construction starts in the month [blocks]")
     m.it_started_mw = pyo.Var(m.CAMPUS_MONTHS, bounds=lambda _, c, t: (0.0, max_it[c]),
                               doc="IT MW under construction or ready [IT MW]")

@@ -1,0 +1,81 @@
+r"""Block starts worth considering: a dominance reduction that leaves the optimum unchanged.
+
+Leased IT MW only rises in a month some lease phase is delivered (``it_leased_balance``) and
+ready IT MW never falls, so ready capacity is only ever *needed* from a delivery month d on. A
+block started in month t whose ready month t + L_c is not a possible delivery month at its
+campus can therefore start later — at the next month u > t with u + L_c a possible delivery
+month — without making any lease undeliverable, and when the yearly supply caps are set, no
+later than December of t's year, so it stays in the same cap year. If no such u exists the
+block serves nothing and can be dropped. Delaying a block by k months changes the plan's NPV by
+
+- capex: paid k months later, a gain of b K (1 − ρ^k) / L · Σ_j δ_{t+j} ≥ b K ρ^{L−1} (1 − ρ^k) δ_t
+- mining: the hall's grid power is free k months longer, so mining can only rise (≥ 0)
+- HPC opex: the block is ready k months later (≥ 0; the EBITDA terminal value only rises)
+- salvage: miners displaced by the block are sold k months later, a loss of at most
+  pue_c b s_c (1 − ρ^k) δ_t
+
+with ρ = (1 + r)^{-1/12} the monthly discount factor (δ_t = ρ^{t+1}). So the delay never
+lowers NPV when every campus has  K_c ρ^{L_c − 1} ≥ pue_c s_c  — true for any realistic
+campus (8–11 M USD capex per IT MW against a few hundred k USD of salvage per MW).
+
+The argument needs capex that moves only NPV. It fails when ready-but-unleased capacity
+earns money (the spot market), or when the timing of capex is itself constrained (capex
+budget, cash floor, project debt drawn on capex); the reduction is then not applied. When it
+applies, `blocks_started` is fixed at 0 outside the allowed months: the model keeps all its
+plans' optimal value and loses most of its symmetric, useless start months, which is what
+lets HiGHS close the gap on large portfolios (bench/README.md).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from siteopt.model.data import ModelData
+from siteopt.model.spot import has_spot_market
+from siteopt.schema import Finance
+
+
+def reduction_applies(finance: Finance, campuses: pd.DataFrame, spot_market: bool) -> bool:
+    """Whether delaying a block to its next useful month can never lower NPV."""
+    if spot_market or finance.debt is not None \
+            or finance.capex_budget_usd_per_year is not None \
+            or finance.opening_cash_usd is not None:
+        return False
+    rho = (1 + finance.discount_rate_pct_per_year / 100) ** (-1 / 12)
+    build = campuses["build_months"].to_numpy(float)
+    capex_floor = campuses["capex_usd_per_it_mw"].to_numpy(float) * rho ** (build - 1)
+    salvage = campuses["hpc_pue"].to_numpy(float) \
+        * campuses["asic_salvage_usd_per_mw"].to_numpy(float)
+    return bool(np.all(capex_floor >= salvage))
+
+
+def delivery_months(data: ModelData) -> dict[str, set[int]]:
+    """Months in which some lease phase may be delivered at each campus (inside the horizon:
+    a phase due after it counts in its last month, as in the leases family)."""
+    last = data.horizon_months - 1
+    months: dict[str, set[int]] = defaultdict(set)
+    for option in data.lease_options:
+        for _, _, after in data.phases[option.offer_id]:
+            months[option.campus_id].add(min(option.start + after, last))
+    after_of = {(o, k): after for o, ramp in data.phases.items() for k, _, after in ramp}
+    for b in data.split_blocks:
+        months[b.campus_id].add(min(b.start + after_of[b.offer_id, b.phase], last))
+    return months
+
+
+def allowed_block_starts(data: ModelData) -> dict[str, frozenset[int]] | None:
+    """Per campus, the months a block may start in; None when every month is allowed."""
+    if not reduction_applies(data.finance, data.campuses, has_spot_market(data)):
+        return None
+    yearly_caps = data.max_it_mw_started_per_year is not None \
+        or bool(data.max_it_mw_started_per_year_by_region)
+    decembers = {t for t in range(data.horizon_months) if (data.first_month + t) % 12 == 11} \
+        if yearly_caps else set()
+    build = data.campuses["build_months"].astype(int).to_dict()
+    deliveries = delivery_months(data)
+    return {c: frozenset({d - build[c] for d in deliveries.get(c, ()) if d >= build[c]}
+                         | decembers)
+            for c in data.campus_ids}
