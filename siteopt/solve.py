@@ -59,8 +59,9 @@ def compile_model(model: pyo.ConcreteModel, sense: int = pyo.maximize) -> Compil
     lp.col_cost_ = np.asarray(repn.c.toarray()).ravel() if repn.c.shape[0] else \
         np.zeros(len(columns))
     lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
-    lp.col_lower_ = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
-    lp.col_upper_ = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
+    bounds = np.array([v.bounds for v in columns], dtype=float).reshape(-1, 2)  # None → nan
+    lp.col_lower_ = np.nan_to_num(bounds[:, 0], nan=-INF)
+    lp.col_upper_ = np.nan_to_num(bounds[:, 1], nan=INF)
     rhs = np.asarray(repn.rhs, dtype=float)
     kinds = np.array([row.bound_type for row in repn.rows], dtype=int)
     lp.row_lower_ = np.where(kinds <= 0, rhs, -INF)
@@ -76,8 +77,9 @@ def compile_model(model: pyo.ConcreteModel, sense: int = pyo.maximize) -> Compil
         highspy.ObjSense.kMinimize
     lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                        for i in integer]
-    where = {id(v): (var.local_name, pos)
-             for var in model.component_objects(pyo.Var, active=True)
+    where = {id(v): (name, pos)
+             for name, var in ((var.local_name, var)
+                               for var in model.component_objects(pyo.Var, active=True))
              for pos, v in enumerate(var.values())}
     return Compiled(lp, columns, integer, [where[id(v)] for v in columns],
                     time.perf_counter() - started)

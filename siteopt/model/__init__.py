@@ -15,12 +15,14 @@ from siteopt.model.leases import define_leases
 from siteopt.model.limits import define_supply_chain_caps, define_tenant_concentration
 from siteopt.model.mining import define_mining
 from siteopt.model.objective import define_objective
+from siteopt.model.offer_choice import define_offer_choice
 from siteopt.model.power import define_power_sharing
 from siteopt.model.salvage import define_salvage, has_salvage
 from siteopt.model.sets import define_sets
 from siteopt.model.spot import define_spot_market, has_spot_market
 from siteopt.model.terminal import define_terminal_value, uses_ebitda_multiple
 from siteopt.model.treasury import define_btc_treasury
+from siteopt.model.whole_blocks import define_whole_blocks
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ def build_model(data: ModelData) -> BuiltModel:
     if has_salvage(data):
         define_salvage(m, data, cash)
     define_leases(m, data, cash)
+    define_offer_choice(m, data)
+    define_whole_blocks(m, data)
     if has_spot_market(data):
         define_spot_market(m, data, cash)
     if data.max_tenant_share is not None:

@@ -196,18 +196,25 @@ class _Entries:
 
 
 def _record_lease_cash(units: list[LeaseUnit], data: ModelData, cash: CashLedger) -> None:
-    offers, campuses = data.offers, data.campuses
+    # plain dicts: a pandas lookup per unit costs more than the arithmetic on large portfolios
+    offers = data.offers.to_dict("index")
+    campuses = data.campuses[["hpc_opex_usd_per_it_mw_month", "capex_usd_per_it_mw",
+                              "build_months"]].to_dict("index")
     horizon = data.horizon_months
     entries = _Entries()
+    rents: dict[str, np.ndarray] = {}
     for unit in units:
-        offer = offers.loc[unit.offer_id]
+        offer = offers[unit.offer_id]
+        campus = campuses[unit.campus_id]
         term = int(offer["term_months"])
         s = unit.start
-        rent = rent_schedule(1.0, offer["rate_usd_per_kw_month"],
-                             offer["escalator_pct_per_year"], term)
-        opex = campuses.at[unit.campus_id, "hpc_opex_usd_per_it_mw_month"]
-        capex = campuses.at[unit.campus_id, "capex_usd_per_it_mw"]
-        build = int(campuses.at[unit.campus_id, "build_months"])
+        rent = rents.get(unit.offer_id)
+        if rent is None:
+            rent = rents[unit.offer_id] = rent_schedule(
+                1.0, offer["rate_usd_per_kw_month"], offer["escalator_pct_per_year"], term)
+        opex = campus["hpc_opex_usd_per_it_mw_month"]
+        capex = campus["capex_usd_per_it_mw"]
+        build = int(campus["build_months"])
         for mw, after in unit.phases:
             months = np.arange(s + after, s + term)
             entries.add("lease_revenue_usd", unit, months, mw * rent[after:])
