@@ -132,9 +132,14 @@ class _Audit:
     def leases_(self) -> None:
         cm, first, horizon = self.cm, self.first, self.horizon
         offers = self.inputs.offers
-        leased, rent, opex_after = self.zeros(), self.zeros(), self.zeros()
-        penalty, prepaid, credit, tenant_capex = (self.zeros() for _ in range(4))
+        n = len(cm)
+        leased, rent, opex_after = np.zeros(n), np.zeros(n), np.zeros(n)
+        penalty, prepaid, credit, tenant_capex = (np.zeros(n) for _ in range(4))
         accepted_mw: dict[str, float] = {}
+        # one mask per campus and plain month numbers: comparing the campus column for every
+        # delivery costs more than all the rest on large plans
+        t = cm["t"].to_numpy()
+        rows_of = {c: (cm["campus_id"] == c).to_numpy() for c in cm["campus_id"].unique()}
         for offer_id, rows in self.leases.groupby("offer_id", sort=False):
             offer = offers.loc[offer_id]
             taken = rows[rows["accepted"].astype(bool)]
@@ -174,30 +179,31 @@ class _Audit:
                 delivery = s + int(after_of[d.phase])
                 if d.delivery_month != label(first + delivery):
                     self.problems.append(f"{offer_id}: phase {d.phase} delivery month wrong")
-                here = (cm["campus_id"] == d.campus_id) & (cm["t"] >= delivery) & \
-                    (cm["t"] < s + term)
+                at = rows_of[d.campus_id]
+                here = at & (t >= delivery) & (t < s + term)
                 leased[here] += d.it_mw
-                years = (cm.loc[here, "t"] - s) // 12
+                years = (t[here] - s) // 12
                 rent[here] += d.it_mw * 1000 * offer["rate_usd_per_kw_month"] \
                     * (1 + offer["escalator_pct_per_year"] / 100) ** years
-                after = here & (cm["t"] >= horizon)
+                after = here & (t >= horizon)
                 opex_after[after] += d.it_mw * c["hpc_opex_usd_per_it_mw_month"]
                 build = int(c["build_months"])
-                before = (cm["campus_id"] == d.campus_id) & (cm["t"] >= delivery - build) & \
-                    (cm["t"] < delivery)
+                before = at & (t >= delivery - build) & (t < delivery)
                 tenant_capex[before] += offer["tenant_capex_pct"] / 100 * d.it_mw \
                     * c["capex_usd_per_it_mw"] / build
                 share = d.it_mw / offer["it_mw"]
-                at = cm["campus_id"] == d.campus_id
-                late = at & (cm["t"] >= max(0, latest)) & (cm["t"] < s)
+                late = at & (t >= max(0, latest)) & (t < s)
                 penalty[late] += share * offer["late_penalty_usd_per_month"]
                 if offer["prepayment_usd"]:
                     signing = parse_month(offer["signing_month"]) - first \
                         if offer["signing_month"] else 0
-                    prepaid[at & (cm["t"] == signing)] += share * offer["prepayment_usd"]
+                    prepaid[at & (t == signing)] += share * offer["prepayment_usd"]
                     n = int(offer["prepayment_credit_months"])
-                    credit[at & (cm["t"] >= s) & (cm["t"] < s + n)] += \
+                    credit[at & (t >= s) & (t < s + n)] += \
                         share * offer["prepayment_usd"] / n
+        leased, rent, opex_after, penalty, prepaid, credit, tenant_capex = (
+            pd.Series(x, index=cm.index)
+            for x in (leased, rent, opex_after, penalty, prepaid, credit, tenant_capex))
         self.leased = leased
         self.report((cm["it_leased_mw"] - leased).abs() > MW_TOL,
                     "it_leased_mw differs from leases")

@@ -34,6 +34,16 @@ def test_price_changes_keep_the_key_and_structure_changes_do_not():
     assert reuse_key(funded) is None  # cash enters its constraints
 
 
+def test_a_price_that_switches_the_block_start_reduction_changes_the_key():
+    """Salvage is objective-only, but a salvage above capex ρ^(L−1) / PUE turns the block-start
+    reduction off (siteopt/model/start_months.py), which changes the bounds: no reuse."""
+    base = reuse_key(load_inputs(BASE))
+    modest = Override("campuses.asic_salvage_usd_per_mw", "set", 250_000)
+    assert reuse_key(load_inputs(BASE, overrides=[modest])) == base
+    huge = Override("campuses.asic_salvage_usd_per_mw", "set", 20_000_000)
+    assert reuse_key(load_inputs(BASE, overrides=[huge])) != base
+
+
 @pytest.mark.parametrize("changes", [PRICE_ONLY],
                          ids=["price-changes"])
 def test_reused_model_gives_what_a_fresh_build_gives(changes):
