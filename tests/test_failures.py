@@ -141,9 +141,13 @@ def test_ctrl_c_during_a_solve_exits_130_and_keeps_the_previous_run(previous_run
     outdir = tmp_path / "run"
     shutil.copytree(previous_run, outdir)
     before = _snapshot(outdir)
+    # A shell that starts the tests in the background (CI runners, nohup …&) leaves SIGINT
+    # ignored, and the child would inherit that: give it the default disposition, as a
+    # terminal would.
     process = subprocess.Popen([str(SITEOPT), "solve", str(FUNDED), "-o", str(outdir)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)  # building takes ~1 s; funded then needs a minute in HiGHS
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(4)  # building takes ~1 s; funded then needs minutes in HiGHS
     process.send_signal(signal.SIGINT)
     try:
         out, err = process.communicate(timeout=60)
