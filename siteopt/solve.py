@@ -77,10 +77,10 @@ def compile_model(model: pyo.ConcreteModel, sense: int = pyo.maximize) -> Compil
         highspy.ObjSense.kMinimize
     lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                        for i in integer]
-    where = {id(v): (name, pos)
-             for name, var in ((var.local_name, var)
-                               for var in model.component_objects(pyo.Var, active=True))
-             for pos, v in enumerate(var.values())}
+    where = {}
+    for var in model.component_objects(pyo.Var, active=True):
+        name = var.local_name  # once per component: it is not a cheap attribute
+        where.update((id(v), (name, pos)) for pos, v in enumerate(var.values()))
     return Compiled(lp, columns, integer, [where[id(v)] for v in columns],
                     time.perf_counter() - started)
 

@@ -108,7 +108,7 @@ def define_leases(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> No
     for unit in lease_units(m, data):
         term = int(offers.at[unit.offer_id, "term_months"])
         for mw, after in unit.phases:
-            delivered[unit.campus_id, min(unit.start + after, horizon - 1)].append(mw * unit.var)
+            delivered[unit.campus_id, unit.delivery_month(after, horizon)].append(mw * unit.var)
         if unit.start + term < horizon:
             ended[unit.campus_id, unit.start + term].append(unit.total_mw * unit.var)
 
@@ -145,6 +145,15 @@ class LeaseUnit:
     @property
     def total_mw(self) -> float:
         return sum(mw for mw, _ in self.phases)
+
+    def delivery_month(self, after: int, horizon: int) -> int:
+        """Month a phase counts as delivered: due after the horizon → its last month."""
+        return min(self.start + after, horizon - 1)
+
+    def delivered_mw(self, month: int, horizon: int) -> float:
+        """IT MW this unit has delivered by `month` (not counting its end)."""
+        return sum(mw for mw, after in self.phases
+                   if self.delivery_month(after, horizon) <= month)
 
 
 def lease_units(m: pyo.ConcreteModel, data: ModelData) -> list[LeaseUnit]:

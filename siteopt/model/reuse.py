@@ -25,7 +25,7 @@ from siteopt.model.data import ModelData
 from siteopt.model.leases import record_lease_cash
 from siteopt.model.mining import record_mining_cash
 from siteopt.model.salvage import record_salvage_cash
-from siteopt.model.spot import record_spot_cash
+from siteopt.model.spot import record_spot_cash, spot_market_on
 from siteopt.model.start_months import reduction_applies
 from siteopt.model.terminal import define_terminal_value, uses_ebitda_multiple
 from siteopt.model.treasury import record_treasury_cash
@@ -63,7 +63,7 @@ def reuse_key(inputs: Inputs) -> str | None:
         node.pop(key[-1], None)
     # whether an optional family exists is structure, even when its price is objective-only
     market = inputs.scenario.market
-    spot = market.hpc_spot_rate_usd_per_kw_month > 0 and market.hpc_spot_share_pct > 0
+    spot = spot_market_on(market.hpc_spot_rate_usd_per_kw_month, market.hpc_spot_share_pct)
     flags = {"spot": market.hpc_spot_rate_usd_per_kw_month > 0,
              # prices decide whether block starts are reduced (start_months), so it is structure
              "reduced_starts": reduction_applies(finance, inputs.campuses, spot),

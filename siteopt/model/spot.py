@@ -28,7 +28,11 @@ from siteopt.model.data import ModelData
 
 
 def has_spot_market(data: ModelData) -> bool:
-    return data.spot_rate_usd_per_kw_month > 0 and data.spot_share > 0
+    return spot_market_on(data.spot_rate_usd_per_kw_month, data.spot_share)
+
+
+def spot_market_on(rate_usd_per_kw_month: float, share: float) -> bool:
+    return rate_usd_per_kw_month > 0 and share > 0
 
 
 def define_spot_market(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
