@@ -32,6 +32,12 @@ class _Audit:
         self.leases = leases
         self.problems: list[str] = []
         self.expected: dict[str, pd.Series] = {}
+        finance = self.scenario.finance
+        self.counts_after = finance.value_beyond_horizon and \
+            finance.terminal_value.method == "beyond_horizon"
+        # valuation lines of amounts due after the horizon when its cash is not counted
+        self.settled: dict[str, float] = defaultdict(float)
+        self.funded: dict[str, list[tuple[int, float]]] = defaultdict(list)
 
     def report(self, mask: pd.Series, text: str) -> None:
         if not np.asarray(mask).any():
@@ -189,8 +195,14 @@ class _Audit:
                 opex_after[after] += d.it_mw * c["hpc_opex_usd_per_it_mw_month"]
                 build = int(c["build_months"])
                 before = at & (t >= delivery - build) & (t < delivery)
-                tenant_capex[before] += offer["tenant_capex_pct"] / 100 * d.it_mw \
+                funded = self._tenant_funded_mw(offer_id, offer, d, c)
+                tenant_capex[before] += offer["tenant_capex_pct"] / 100 * funded \
                     * c["capex_usd_per_it_mw"] / build
+                self.settled["tenant_capex_receivable_usd"] += self._settled(
+                    range(delivery - build, delivery),
+                    offer["tenant_capex_pct"] / 100 * funded * c["capex_usd_per_it_mw"] / build)
+                if funded > 0:
+                    self.funded[d.campus_id].append((min(delivery, horizon - 1), funded))
                 share = d.it_mw / offer["it_mw"]
                 late = at & (t >= max(0, latest)) & (t < s)
                 penalty[late] += share * offer["late_penalty_usd_per_month"]
@@ -201,6 +213,8 @@ class _Audit:
                     n = int(offer["prepayment_credit_months"])
                     credit[at & (t >= s) & (t < s + n)] += \
                         share * offer["prepayment_usd"] / n
+                    self.settled["prepayment_liability_usd"] += self._settled(
+                        range(s, s + n), share * offer["prepayment_usd"] / n)
         leased, rent, opex_after, penalty, prepaid, credit, tenant_capex = (
             pd.Series(x, index=cm.index)
             for x in (leased, rent, opex_after, penalty, prepaid, credit, tenant_capex))
@@ -213,6 +227,56 @@ class _Audit:
             "prepayment_credit_usd": credit, "tenant_capex_usd": tenant_capex})
         self.opex_after = opex_after
         self.concentration(accepted_mw)
+        self.tenant_capex_blocks(tenant_capex)
+
+    def _tenant_funded_mw(self, offer_id: str, offer: pd.Series, d, c: pd.Series) -> float:
+        """IT MW of a lease row whose fit-out its tenant funds, read back from the row's
+        tenant_capex_usd; at most the row's IT MW."""
+        share = offer["tenant_capex_pct"] / 100
+        paid = float(d.tenant_capex_usd)
+        if paid < -USD_TOL or (share == 0 and abs(paid) > USD_TOL):
+            self.problems.append(f"{offer_id} at {d.campus_id}: tenant_capex_usd {paid:,.2f} "
+                                 f"without a tenant capex share")
+            return 0.0
+        if share == 0 or c["capex_usd_per_it_mw"] == 0:
+            return 0.0
+        funded = paid / (share * c["capex_usd_per_it_mw"])
+        if funded > d.it_mw + MW_TOL:
+            self.problems.append(f"{offer_id} at {d.campus_id}: tenant capex for "
+                                 f"{funded:g} IT MW, more than the row's {d.it_mw:g}")
+        return funded
+
+    def _settled(self, months: range, usd: float) -> float:
+        """Present value at the horizon's last month of `usd` a month in the months whose
+        cash is not counted (after the horizon when nothing after it is valued)."""
+        if self.counts_after or not usd:
+            return 0.0
+        rate = self.scenario.finance.discount_rate_pct_per_year / 100
+        last = self.horizon - 1
+        return sum(usd * (1 + rate) ** (-(m - last) / 12) for m in months if m > last)
+
+    def tenant_capex_blocks(self, tenant_capex: pd.Series) -> None:
+        """Tenants fund only blocks built for them: the IT MW funded for the deliveries of a
+        month fit in the blocks that became ready that month (started L months before), and
+        a campus never collects more tenant capex than the capex it has paid."""
+        cm = self.cm
+        for campus_id, deliveries in self.funded.items():
+            rows = cm[cm["campus_id"] == campus_id]
+            starts = dict(zip(rows["t"], rows["blocks_started"]))
+            c = self.inputs.campuses.loc[campus_id]
+            build = int(c["build_months"])
+            for d in sorted({month for month, _ in deliveries}):
+                funded = sum(mw for month, mw in deliveries if month == d)
+                new = starts.get(d - build, 0.0) * c["hpc_block_it_mw"]
+                if funded > new + MW_TOL:
+                    self.problems.append(
+                        f"{campus_id} {label(self.first + d)}: tenants fund {funded:g} IT MW "
+                        f"delivered then but only {new:g} IT MW of blocks became ready that "
+                        f"month (tenant capex for a hall built before?)")
+        capex = cm["capex_usd"] if "capex_usd" in cm else self.zeros()
+        ahead = (tenant_capex.groupby(cm["campus_id"]).cumsum()
+                 - capex.groupby(cm["campus_id"]).cumsum()) > USD_TOL
+        self.report(ahead, "tenant capex received so far exceeds the capex paid so far")
 
     def concentration(self, accepted_mw: dict[str, float]) -> None:
         cap = self.scenario.limits.max_tenant_share_pct
@@ -307,15 +371,24 @@ class _Audit:
         self._debt(co, check)
         tv = finance.terminal_value
         window = (self.cm["t"] > last - 12) & (self.cm["t"] <= last)
-        ebitda_hpc = (self.cm["lease_revenue_usd"] + self.cm["spot_revenue_usd"]
-                      - self.cm["hpc_opex_usd"])[window].sum()
-        ebitda_mining = (self.cm["mining_revenue_usd"] - self.cm["power_cost_usd"]
-                         - self.cm["mining_opex_usd"])[window].sum()
+        # a horizon under a year is annualised: by its days for mining revenue and power,
+        # by its months for the monthly lines
+        window_months = min(12, horizon)
+        window_days = sum(days(self.first + t) for t in range(horizon - window_months, horizon))
+        by_month = 12 / window_months
+        by_day = 365.25 / window_days if window_months < 12 else 1.0
+        cmw = self.cm[window]
+        ebitda_hpc = by_month * (cmw["lease_revenue_usd"] + cmw["spot_revenue_usd"]
+                                 - cmw["hpc_opex_usd"]).sum()
+        ebitda_mining = by_day * (cmw["mining_revenue_usd"] - cmw["power_cost_usd"]).sum() \
+            - by_month * cmw["mining_opex_usd"].sum()
         by_multiple = tv.method == "ebitda_multiple"
         check("hpc_terminal_value_usd", np.where(
             (co["t"] == last) & by_multiple, tv.hpc_ebitda_multiple * ebitda_hpc, 0.0))
         check("mining_terminal_value_usd", np.where(
             (co["t"] == last) & by_multiple, tv.mining_ebitda_multiple * ebitda_mining, 0.0))
+        for line in ("prepayment_liability_usd", "tenant_capex_receivable_usd"):
+            check(line, np.where(co["t"] == last, self.settled[line], 0.0))
         net = sum(sign * co[line] for line, sign in LINES.items())
         check("net_cash_usd", net)
         flows = (co["operating_cash_usd"] + co["investing_cash_usd"]

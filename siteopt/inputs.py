@@ -87,6 +87,7 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
     _check_campuses(campuses, raw["campuses"], problems)
     _check_offers(offers, raw["offers"], campuses, scenario, problems, warnings)
     phases = _phases(offers, frames.get("offer_phases"), raw.get("offer_phases"), problems)
+    _check_prepayment_terms(offers, phases, raw["offers"], problems)
     _check_horizon(campuses, raw["campuses"], scenario, warnings)
     _check_regions(campuses, scenario, loaded, problems)
     problems.raise_if_any()
@@ -207,6 +208,31 @@ def _check_offers(offers: pd.DataFrame, raw: RawTable, campuses: pd.DataFrame,
             else:
                 warnings.append(f"{raw.where(row, 'it_mw')}: offer {o.offer_id}: {message}; "
                                 f"it can never be accepted")
+
+
+def _check_prepayment_terms(offers: pd.DataFrame, phases: pd.DataFrame, raw: RawTable,
+                            problems: Problems) -> None:
+    """A lease is signed before it starts, and a prepayment is credited against rent: it can
+    never take back more a month than the rent due (that would be the tenant giving money
+    away, or the landlord owing it back — neither is a prepayment)."""
+    first_mw = phases[phases["months_after_start"] == 0].groupby("offer_id")["it_mw"].sum()
+    for row, o in zip(raw.rows, offers.itertuples()):
+        if o.signing_month and o.latest_start:
+            closes = parse_month(o.latest_start) + int(o.max_delay_months or 0)
+            if parse_month(o.signing_month) > closes:
+                problems.add(raw.where(row, "signing_month"),
+                             f"{o.signing_month} is after the last month offer {o.offer_id} "
+                             f"may start ({label(closes)}); a lease starts once signed")
+        if not (o.prepayment_usd and o.prepayment_credit_months and o.rate_usd_per_kw_month):
+            continue
+        credit = o.prepayment_usd / o.prepayment_credit_months
+        rent = float(first_mw.get(o.offer_id, 0.0)) * 1000 * o.rate_usd_per_kw_month
+        if credit > rent + 0.005:
+            problems.add(raw.where(row, "prepayment_usd"),
+                         f"offer {o.offer_id}: {o.prepayment_usd:,.2f} credited over "
+                         f"{o.prepayment_credit_months} months is {credit:,.2f} USD a month, "
+                         f"more than the {rent:,.2f} USD of rent due in its first month; "
+                         f"credit it over more months or lower it")
 
 
 def _phases(offers: pd.DataFrame, given: pd.DataFrame | None, raw: RawTable | None,

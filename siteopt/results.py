@@ -101,6 +101,7 @@ def extract(inputs: Inputs, built: BuiltModel, outcome: SolveOutcome,
               for name in ("mining_mw", "blocks_started", "spot_mw", "miners_sold_mw")
               if m.component(name) is not None}
     deliveries = _deliveries(m, data, values)
+    deliveries["tenant_funded_mw"] = _tenant_funded_mw(m, data, values, deliveries)
     cash = built.cash.evaluate(values)
 
     campus_month = _campus_month(data, _timeline(data, frames, deliveries),
@@ -220,6 +221,22 @@ def _deliveries(m: pyo.ConcreteModel, data, values: dict[str, np.ndarray]) -> pd
     return frame
 
 
+def _tenant_funded_mw(m: pyo.ConcreteModel, data, values: dict[str, np.ndarray],
+                      deliveries: pd.DataFrame) -> np.ndarray:
+    """IT MW of each delivery row whose fit-out its tenant funds (tenant_capex family)."""
+    if m.component("tenant_funded") is None or deliveries.empty:
+        return np.zeros(len(deliveries))
+    block = data.campuses["hpc_block_it_mw"]
+    mw_per_unit = {}
+    for key, value in zip(m.tenant_funded.keys(), values["tenant_funded"]):
+        offer_id, campus_id, start, phase = key
+        per_unit = float(block[campus_id]) if data.offers.at[offer_id, "split"] else \
+            next(mw for k, mw, _ in data.phases[offer_id] if k == phase)
+        mw_per_unit[key] = per_unit * value
+    return np.array([mw_per_unit.get((d.offer_id, d.campus_id, d.start, d.phase), 0.0)
+                     for d in deliveries.itertuples()])
+
+
 def _series(frame: pd.DataFrame | None, campus_id: str, length: int) -> np.ndarray:
     out = np.zeros(length)
     if frame is not None:
@@ -294,7 +311,8 @@ def _leases(inputs: Inputs, data, deliveries: pd.DataFrame) -> pd.DataFrame:
                 "late_months": max(0, start - latest),
                 "late_penalty_usd": share * offer["late_penalty_usd_per_month"] * penalty_months,
                 "prepayment_usd": share * offer["prepayment_usd"] if received else 0.0,
-                "tenant_capex_usd": offer["tenant_capex_pct"] / 100 * d.it_mw * capex,
+                "tenant_capex_usd": offer["tenant_capex_pct"] / 100 * d.tenant_funded_mw
+                * capex,
                 "lease_npv_usd": float((rent[counted] * data.discount_factor[months[counted]]
                                         ).sum()),
             })

@@ -78,7 +78,11 @@ class Instance:
         return [c for c in self.campuses if c["campus_id"] in ids]
 
     def window(self, o: dict) -> range:
+        """Start months: earliest_start (or the signing month, if later: a lease starts once
+        signed) to latest_start + max_delay_months, inside the horizon."""
         early = ordinal(o["earliest_start"]) - self.start
+        if o.get("signing_month"):
+            early = max(early, ordinal(o["signing_month"]) - self.start)
         late = ordinal(o["latest_start"]) - self.start + int(o.get("max_delay_months", 0))
         return range(max(0, early), min(self.horizon - 1, late) + 1)
 
@@ -208,6 +212,11 @@ def generate_terms(seed: int) -> Instance:
             offer["prepayment_credit_months"] = rng.randint(1, term)
             offer["signing_month"] = rng.choice(["", label(start - 2),
                                                  label(start + rng.randint(0, horizon - 1))])
+            # validation: signed by the last start, credited no faster than the rent is due
+            closes = ordinal(offer["latest_start"]) + offer["max_delay_months"]
+            if offer["signing_month"] and ordinal(offer["signing_month"]) > closes:
+                offer["signing_month"] = label(closes)
+
         if rng.random() < 0.3:
             offer["tenant_capex_pct"] = rng.choice([25, 100])
         if rng.random() < 0.5 and it_mw > 2.5:
@@ -216,6 +225,15 @@ def generate_terms(seed: int) -> Instance:
                         "months_after_start": 0},
                        {"offer_id": offer["offer_id"], "phase": 2, "it_mw": it_mw - first,
                         "months_after_start": rng.randint(1, min(term - 1, 8))}]
+        if "prepayment_usd" in offer:
+            first_mw = first if phases and phases[-1]["offer_id"] == offer["offer_id"] \
+                else it_mw
+            first_rent = first_mw * 1000 * offer["rate_usd_per_kw_month"]
+            fewest = math.ceil(offer["prepayment_usd"] / first_rent)
+            if fewest > term:
+                offer["prepayment_usd"] = math.floor(first_rent * term)
+                fewest = term
+            offer["prepayment_credit_months"] = max(offer["prepayment_credit_months"], fewest)
         offers.append(offer)
     limits: dict = {}
     if rng.random() < 0.5:
@@ -291,13 +309,18 @@ class BruteForce:
 
     # --- lease side --------------------------------------------------------------------------
 
-    def lease_value(self, o: dict, c: dict, s: int) -> tuple[float, np.ndarray]:
+    def lease_value(self, o: dict, c: dict, s: int) -> tuple[float, np.ndarray, list]:
         """Discounted lease cash (rent − HPC opex on the leased MW after the horizon − late
-        penalties + prepayment − its credit + tenant capex) and the IT MW to cover per month.
+        penalties + prepayment − its credit), the IT MW to cover per month, and the lease's
+        tenant-capex claims: (delivery month for capacity, IT MW, discounted USD per MW).
 
-        A phase due after the horizon must be covered from the horizon's last month."""
+        A phase due after the horizon must be covered from the horizon's last month. A
+        prepayment credit (rent already received, owed back) and tenant capex (capex already
+        paid, owed by the tenant) count in every month, counted or not: after the horizon,
+        when its cash is not counted, they are valued at present value at its end."""
         value = 0.0
         leased = np.zeros(self.H)
+        claims = []
         term = o["term_months"]
         share = o.get("tenant_capex_pct", 0) / 100
         L = c["build_months"]
@@ -311,9 +334,10 @@ class BruteForce:
                     1 + o["escalator_pct_per_year"] / 100) ** (k // 12)
                 opex = mw * c["hpc_opex_usd_per_it_mw_month"] if m >= self.H else 0.0
                 value += (rent - opex) * self.df(m)
-            for m in range(s + after - L, s + after):
-                if share and self.counts(m):
-                    value += share * mw * c["capex_usd_per_it_mw"] / L * self.df(m)
+            if share:
+                per_mw = sum(share * c["capex_usd_per_it_mw"] / L * self.df(m)
+                             for m in range(s + after - L, s + after))
+                claims.append((min(s + after, self.H - 1), mw, per_mw))
         latest = ordinal(o["latest_start"]) - self.inst.start
         for m in range(max(0, latest), s):
             value -= o.get("late_penalty_usd_per_month", 0) * self.df(m)
@@ -325,9 +349,23 @@ class BruteForce:
                 value += prepayment * self.df(signing)
             n = o["prepayment_credit_months"]
             for m in range(s, s + n):
-                if self.counts(m):
-                    value -= prepayment / n * self.df(m)
-        return value, leased
+                value -= prepayment / n * self.df(m)
+        return value, leased, claims
+
+    def tenant_capex_value(self, c: dict, starts: tuple[int, ...], claims: list) -> float:
+        """Best discounted tenant capex a campus's leases can claim: a block funds the
+        deliveries of the month it becomes ready (started L months before), each of its IT MW
+        once; within a month the claims worth most per MW go first (a knapsack with
+        divisible items)."""
+        b, L = c["hpc_block_it_mw"], c["build_months"]
+        value = 0.0
+        for d in {d for d, _, _ in claims}:
+            room = b * sum(t == d - L for t in starts)
+            for _, mw, per_mw in sorted((x for x in claims if x[0] == d), key=lambda x: -x[2]):
+                funded = min(mw, room)
+                room -= funded
+                value += funded * per_mw
+        return value
 
     def choices(self, o: dict) -> list:
         options = [(c["campus_id"], s) for c in self.inst.eligible(o)
@@ -380,20 +418,27 @@ class BruteForce:
         for index in itertools.product(*(range(len(tables[cid][3])) for cid in cids)):
             allowed[index] = self.within_caps({cid: tables[cid][3][k]
                                                for cid, k in zip(cids, index)})
+        schedules = {c["campus_id"]: self.schedules(c) for c in inst.campuses}
         best = None
         for combo in itertools.product(*(self.choices(o) for o in inst.offers)):
             total = 0.0
             leased = {cid: np.zeros(self.H) for cid in by_id}
+            claims: dict[str, list] = {cid: [] for cid in by_id}
             for o, choice in zip(inst.offers, combo):
                 if choice is None:
                     continue
                 cid, s = choice
-                value, q = self.lease_value(o, by_id[cid], s)
+                value, q, wanted = self.lease_value(o, by_id[cid], s)
                 total += value
                 leased[cid] += q
+                claims[cid] += wanted
             grid = np.zeros(allowed.shape)
             for axis, cid in enumerate(cids):
                 values, ready, key, keys = tables[cid]
+                if claims[cid]:
+                    values = values + np.array([
+                        self.tenant_capex_value(by_id[cid], starts, claims[cid])
+                        for starts in schedules[cid]])
                 ok = (ready >= leased[cid] - 1e-9).all(axis=1)
                 per_key = np.full(len(keys), -np.inf)
                 np.maximum.at(per_key, key, np.where(ok, values, -np.inf))
@@ -413,22 +458,24 @@ class BruteForce:
         by_id = {c["campus_id"]: c for c in inst.campuses}
         total = 0.0
         leased = {cid: np.zeros(self.H) for cid in by_id}
+        claims: dict[str, list] = {cid: [] for cid in by_id}
         for o in inst.offers:
             if o["offer_id"] not in leases:
                 assert o["signed"] != "true", f"signed {o['offer_id']} not accepted"
                 continue
             cid, s = leases[o["offer_id"]]
             assert (cid, s) in self.choices(o), f"{o['offer_id']} at {cid} from {s}: not allowed"
-            value, q = self.lease_value(o, by_id[cid], s)
+            value, q, wanted = self.lease_value(o, by_id[cid], s)
             total += value
             leased[cid] += q
+            claims[cid] += wanted
         for cid, c in by_id.items():
             starts = blocks.get(cid, ())
             assert all(s >= inst.permit(c) for s in starts), f"{cid}: block before permit"
             assert len(starts) * c["hpc_block_it_mw"] <= c["hpc_max_it_mw"] + 1e-9
             value, ready = self.campus_value(c, starts)
             assert (ready >= leased[cid] - 1e-9).all(), f"{cid}: leased MW above ready MW"
-            total += value
+            total += value + self.tenant_capex_value(c, starts, claims[cid])
         assert self.within_caps({cid: self.started_by_year(c, blocks.get(cid, ()))
                                  for cid, c in by_id.items()}), "supply cap exceeded"
         return total
@@ -611,8 +658,9 @@ def test_brute_force_finds_known_optimum():
 
 def test_brute_force_reproduces_hand_worked_deal_terms():
     """Sanity check of the brute force's deal terms against test_deal_terms' hand arithmetic:
-    phased ramp 51,000,000; one month late 37,837,500; prepayment 38,537,500; tenant capex
-    39,137,500; yearly cap pushing a start into 2028: 47,250,000."""
+    phased ramp 51,000,000; one month late 37,837,500; prepayment 37,937,500 (at 0 % an
+    interest-free prepayment is worth nothing); tenant capex 39,137,500; yearly cap pushing a
+    start into 2028: 47,250,000."""
     campus = {"campus_id": "C1", "grid_mw": 100, "power_price_usd_per_mwh": 62.5,
               "miner_mw": 100, "fleet_efficiency_j_per_th": 20,
               "mining_opex_usd_per_mw_month": 0, "hpc_max_it_mw": 50, "hpc_block_it_mw": 10,
@@ -639,7 +687,7 @@ def test_brute_force_reproduces_hand_worked_deal_terms():
     assert optimum({}, [{"latest_start": "2027-04", "max_delay_months": 2,
                          "late_penalty_usd_per_month": 100_000}]) == pytest.approx(36_500_000.0)
     assert optimum({}, [{"prepayment_usd": 1_200_000, "prepayment_credit_months": 12,
-                         "signing_month": ""}]) == pytest.approx(38_537_500.0)
+                         "signing_month": ""}]) == pytest.approx(37_937_500.0)
     assert optimum({}, [{"tenant_capex_pct": 40}]) == pytest.approx(39_137_500.0)
     two = [{"offer_id": "O1", "earliest_start": "2027-07", "latest_start": "2028-06"},
            {"offer_id": "O2", "rate_usd_per_kw_month": 140, "earliest_start": "2027-07",

@@ -285,12 +285,16 @@ def test_prepayment_received_at_signing_and_credited_against_rent(case):
     """O1 with prepayment 1,200,000 credited over 12 months; signing_month empty → month 0.
 
     Lease Jul (as in the reference): prepayment +1,200,000 in Jan; credit 1,200,000 / 12 =
-    100,000 a month from Jul, 6 of the 12 months inside the horizon (the rest is after it and
-    value_beyond_horizon is off): −600,000.
-    NPV = 37,937,500 + 1,200,000 − 600,000 = 38,537,500.00
+    100,000 a month from Jul, 6 of the 12 months inside the horizon: −600,000. The other 6
+    are after it; value_beyond_horizon is off, but rent already received is still owed back
+    against later rent: prepayment_liability_usd 600,000 in Dec (discount 0 %).
+    NPV = 37,937,500 + 1,200,000 − 600,000 − 600,000 = 37,937,500.00 (at 0 % an interest-free
+    prepayment is worth nothing)
     """
     r = solve(case, offers=[{"prepayment_usd": 1_200_000, "prepayment_credit_months": 12}])
-    assert npv(r) == pytest.approx(38_537_500.00, abs=0.01)
+    assert npv(r) == pytest.approx(37_937_500.00, abs=0.01)
+    co = r.company_month
+    assert co["prepayment_liability_usd"].tolist() == pytest.approx([0.0] * 11 + [600_000.0])
     assert lease(r) == (True, "C1", "2027-07")
     assert column(r, "prepayment_usd") == [1_200_000.0] + [0.0] * 11
     assert column(r, "prepayment_credit_usd") == pytest.approx(
@@ -301,11 +305,12 @@ def test_prepayment_received_at_signing_and_credited_against_rent(case):
 
 def test_prepayment_signed_before_the_horizon_is_not_received_again(case):
     """Same offer, signing_month 2026-10 (before the horizon): the prepayment was already
-    received, so no prepayment cash, but the credit still reduces rent.
-    NPV = 37,937,500 − 6 × 100,000 = 37,337,500.00 (still above mining only)."""
+    received, so no prepayment cash, but the credit still reduces rent, inside the horizon
+    and (as prepayment_liability_usd) after it.
+    NPV = 37,937,500 − 12 × 100,000 = 36,737,500.00 (still above mining only, 36,500,000)."""
     r = solve(case, offers=[{"prepayment_usd": 1_200_000, "prepayment_credit_months": 12,
                              "signing_month": "2026-10"}])
-    assert npv(r) == pytest.approx(37_337_500.00, abs=0.01)
+    assert npv(r) == pytest.approx(36_737_500.00, abs=0.01)
     assert lease(r) == (True, "C1", "2027-07")
     assert column(r, "prepayment_usd") == [0.0] * 12
     assert column(r, "prepayment_credit_usd") == pytest.approx(
@@ -322,13 +327,17 @@ def test_prepayment_discounted_at_its_signing_month(case):
       rent 1,500,000 × Σ_{k=7..12} v^k (= 5.4596009989)            =  8,189,401.4984
       prepayment 1,200,000 × v^3                                   =  1,164,708.1775
       credit 100,000 × 5.4596009989                                =    545,960.0999
+      credit owed after the horizon: 100,000 × Σ_{k=13..18} v^k
+        (= 5.1431911074; in Dec, 100,000 × Σ_{k=1..6} v^k = 579,547.6475)  =    514,319.1107
     NPV = 29,947,122.1357 − 2,897,738.2373 + 8,189,401.4984 + 1,164,708.1775 − 545,960.0999
-        = 35,857,533.47 (mining only would be 34,225,282.44).
+          − 514,319.1107 = 35,343,214.36 (mining only would be 34,225,282.44).
     """
     r = solve(case, offers=[{"prepayment_usd": 1_200_000, "prepayment_credit_months": 12,
                              "signing_month": "2027-03"}],
               finance={"discount_rate_pct_per_year": ONE_PCT_A_MONTH})
-    assert npv(r) == pytest.approx(35_857_533.47, abs=0.01)
+    assert npv(r) == pytest.approx(35_343_214.36, abs=0.01)
+    assert r.company_month["prepayment_liability_usd"].iloc[-1] == pytest.approx(579_547.65,
+                                                                                 abs=0.01)
     assert lease(r) == (True, "C1", "2027-07")
     assert column(r, "prepayment_usd") == [0.0, 0.0, 1_200_000.0] + [0.0] * 9
     cm = r.campus_month
@@ -388,6 +397,28 @@ def test_tenant_capex_follows_each_phase(case):
     assert column(r, "tenant_capex_usd") == pytest.approx(
         [1_500_000.0, 0, 0, 1_500_000.0] + [0.0] * 8)
     assert rows_of(r)["tenant_capex_usd"].tolist() == pytest.approx([1_500_000.0] * 2)
+
+
+def test_a_hall_let_twice_is_reimbursed_once(case):
+    """hpc_max 10 IT MW: one hall. O1 (10 MW at 200 USD/kW-month = 2,000,000 a month,
+    Jul–Sep, tenant_capex_pct 100) pays for the hall built Jan–Jun: 3,000,000, as it is spent.
+    O2 (10 MW at 0.01 USD/kW-month, Oct–Dec, tenant_capex_pct 100) re-lets the same hall: no
+    block is built for it, so it funds nothing and brings its rent only, 3 × 100 = 300.
+    NPV = 31,937,500 − 3,000,000 + 3,000,000 + 6,000,000 + 300 = 37,937,800.00
+    (booking O2's tenant capex as well would add a second 3,000,000 for the same hall)."""
+    r = solve(case, campuses=[{"hpc_max_it_mw": 10}], offers=[
+        {"offer_id": "O1", "rate_usd_per_kw_month": 200, "term_months": 3,
+         "earliest_start": "2027-07", "latest_start": "2027-07", "tenant_capex_pct": 100},
+        {"offer_id": "O2", "rate_usd_per_kw_month": 0.01, "term_months": 3,
+         "earliest_start": "2027-10", "latest_start": "2027-10", "tenant_capex_pct": 100}])
+    assert npv(r) == pytest.approx(37_937_800.00, abs=0.01)
+    assert lease(r, "O1") == (True, "C1", "2027-07")
+    assert lease(r, "O2") == (True, "C1", "2027-10")
+    assert rows_of(r, "O1").iloc[0]["tenant_capex_usd"] == pytest.approx(3_000_000.0)
+    assert rows_of(r, "O2").iloc[0]["tenant_capex_usd"] == 0.0
+    assert column(r, "tenant_capex_usd") == pytest.approx([500_000.0] * 6 + [0.0] * 6)
+    kpis = r.summary["kpis"]
+    assert kpis["capex_tenant_funded_usd"] == pytest.approx(kpis["capex_gross_usd"])
 
 
 # ---------------------------------------------------------------------------------------------

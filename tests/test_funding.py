@@ -476,11 +476,13 @@ def test_allowing_debt_never_lowers_npv(case):
     Without debt: block 1 Jan, block 2 Sep, O1 from Apr:
       mining 87.5 × 1,000 × 243 (Jan–Aug) + 75 × 1,000 × 122 (Sep–Dec)
              = 21,262,500 + 9,150,000 = 30,412,500
-      capex 6,000,000; tenant capex 3 × 500,000 + 2 × 500,000 = 2,500,000
-      rent phase 1 Apr–Dec 9 × 1,500,000 = 13,500,000 → NPV 40,412,500.00
+      capex 6,000,000; tenant capex 3 × 500,000 + 2 × 500,000 = 2,500,000, and the third
+      500,000 of phase 2 (Jan 2028, after the horizon) is owed for capex already paid:
+      tenant_capex_receivable_usd 500,000 in Dec (at 0 %)
+      rent phase 1 Apr–Dec 9 × 1,500,000 = 13,500,000 → NPV 40,912,500.00
       (declining O1: 36,500,000).
     With debt at 0 % (draws neither add nor cost anything) the same plan, drawing nothing,
-    is still allowed: expected NPV 40,412,500.00. The model requires draw_Dec ≤
+    is still allowed: expected NPV 40,912,500.00. The model requires draw_Dec ≤
     50 % × (−500,000) < 0 instead, so it starts a third, unused block in Dec to lift Dec's
     capex to 1,000,000 (landlord 500,000): 1,000,000 of capex and 12.5 × 1,000 × 31 =
     387,500 of mining lost → NPV 39,025,000.
@@ -491,7 +493,7 @@ def test_allowing_debt_never_lowers_npv(case):
                 phases=[{"offer_id": "O1", "phase": 1, "it_mw": 10, "months_after_start": 0},
                         {"offer_id": "O1", "phase": 2, "it_mw": 10, "months_after_start": 10}])
     without = solve(case, **args)
-    assert npv(without) == pytest.approx(40_412_500.00, abs=0.01)
+    assert npv(without) == pytest.approx(40_912_500.00, abs=0.01)
     assert blocks_by_month(without) == {"2027-01": 1, "2027-09": 1}
     assert company(without, "landlord_capex_usd")[10:] == pytest.approx([500_000, -500_000],
                                                                           abs=0.01)
@@ -499,7 +501,7 @@ def test_allowing_debt_never_lowers_npv(case):
             "amortisation": "bullet"}
     r = run(case, **args, finance={"debt": debt})
     assert r.summary["status"] == "optimal"
-    assert npv(r) == pytest.approx(40_412_500.00, abs=0.01)
+    assert npv(r) == pytest.approx(40_912_500.00, abs=0.01)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from siteopt.model.power import define_power_sharing
 from siteopt.model.salvage import define_salvage, has_salvage
 from siteopt.model.sets import define_sets
 from siteopt.model.spot import define_spot_market, has_spot_market
+from siteopt.model.tenant_capex import define_tenant_capex, has_tenant_capex
 from siteopt.model.terminal import define_terminal_value, uses_ebitda_multiple
 from siteopt.model.treasury import define_btc_treasury
 from siteopt.model.whole_blocks import define_whole_blocks
@@ -43,6 +44,8 @@ def build_model(data: ModelData) -> BuiltModel:
     if has_salvage(data):
         define_salvage(m, data, cash)
     define_leases(m, data, cash)
+    if has_tenant_capex(data):
+        define_tenant_capex(m, data, cash)
     define_offer_choice(m, data)
     define_whole_blocks(m, data)
     if has_spot_market(data):

@@ -42,6 +42,8 @@ LINE_KINDS: dict[str, tuple[int, str]] = {
     "mining_terminal_value_usd": (+1, "valuation"),
     "btc_treasury_value_usd": (+1, "valuation"),
     "debt_outstanding_usd": (-1, "valuation"),
+    "prepayment_liability_usd": (-1, "valuation"),
+    "tenant_capex_receivable_usd": (+1, "valuation"),
 }
 LINES: dict[str, int] = {name: sign for name, (sign, _) in LINE_KINDS.items()}
 CAMPUS_LINES: dict[str, int] = {name: sign for name, (sign, kind) in LINE_KINDS.items()
@@ -49,6 +51,11 @@ CAMPUS_LINES: dict[str, int] = {name: sign for name, (sign, kind) in LINE_KINDS.
 CONSTANT = "__constant__"
 USD_PER_MUSD = 1e6  # money inside the model (objective, funding rows) is in million USD
 _COLUMNS = ["var", "line", "position", "campus_id", "month", "usd_per_unit"]
+
+
+def _pick(values, mask: np.ndarray):
+    """`values[mask]` for an array of per-entry values; a scalar stays a scalar."""
+    return np.asarray(values, dtype=object)[mask] if np.ndim(values) else values
 
 
 class CashLedger:
@@ -77,6 +84,29 @@ class CashLedger:
         part.insert(0, "var", var_name)
         self._parts.append(part)
         self._frame = None
+
+    def add_settled(self, line: str, settle_line: str, var: pyo.Var, position, campus_id,
+                    month, usd_per_unit) -> None:
+        """Entries on `line`; those in months whose cash does not count (after the horizon
+        when nothing after it is valued) are recorded instead on the company's
+        `settle_line` in the last counted month, at their present value there.
+
+        For amounts already settled inside the horizon but owed or due after it (rent still
+        to be credited against a prepayment received, tenant capex still to come for capex
+        already paid): leaving them out would count one side of a deal and not the other.
+        """
+        month = np.asarray(month, dtype=np.int64)
+        usd = np.broadcast_to(np.asarray(usd_per_unit, dtype=float), month.shape)
+        position = np.broadcast_to(np.asarray(position, dtype=np.int64), month.shape)
+        later = month >= self.cash_months
+        self.add(line, var, position[~later], _pick(campus_id, ~later), month[~later],
+                 usd[~later])
+        if later.any():
+            last = self.cash_months - 1
+            at_last = usd[later] * self.discount_factor[month[later]] \
+                / self.discount_factor[last]
+            self.add(settle_line, var, position[later], COMPANY,
+                     np.full(int(later.sum()), last), at_last)
 
     def derive(self, line: str, from_lines: Iterable[str], months: Iterable[int], at_month: int,
                factor: float) -> None:

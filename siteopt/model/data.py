@@ -104,7 +104,8 @@ def prepare(inputs: Inputs) -> ModelData:
                for o, offer in offers.iterrows()}
     options, split_starts, split_blocks = [], [], []
     for offer_id, offer in offers.iterrows():
-        early = max(0, parse_month(offer["earliest_start"]) - first)
+        # a lease starts once it is signed, so its prepayment always arrives by its start
+        early = max(0, parse_month(offer["earliest_start"]) - first, signing[offer_id])
         late = min(horizon - 1, latest[offer_id] + int(offer["max_delay_months"]))
         eligible = [c for c in offer["campuses"] if campuses.at[c, "hpc_max_it_mw"] > 0]
         if offer["split"]:

@@ -32,8 +32,12 @@ amounts shared by MW: b_c / W_o):
 - ``hpc_opex_usd`` after the horizon: W_{o,k} × o^hpc_c for max(H, s + a_k) ≤ t < s + T
 - ``late_penalty_usd``: penalty in each month latest_start ≤ t < s
 - ``prepayment_usd``: the prepayment in the signing month (not counted if before the horizon)
-- ``prepayment_credit_usd``: prepayment / n in s ≤ t < s + n
-- ``tenant_capex_usd``: tenant share × W_{o,k} × K_c / L_c in the L_c months before s + a_k
+- ``prepayment_credit_usd``: prepayment / n in s ≤ t < s + n; credits in months whose cash
+  is not counted (after the horizon, when nothing after it is valued) are the company's
+  ``prepayment_liability_usd`` in month H-1, at their present value there: rent already
+  received must be given back against later rent, whatever values the years after.
+
+Tenant capex is the tenant_capex family's (it depends on the blocks built for a lease).
 """
 
 from __future__ import annotations
@@ -181,36 +185,41 @@ def rent_schedule(it_mw: float, rate_usd_per_kw_month: float, escalator_pct: flo
     return it_mw * 1000.0 * rate_usd_per_kw_month * (1 + escalator_pct / 100) ** years
 
 
-class _Entries:
-    """Cash entries gathered per line, handed to the ledger once per line."""
+class LeaseEntries:
+    """Cash entries gathered per line and variable, handed to the ledger once per line.
+
+    `settle` names the valuation line that takes, at present value, the entries in months
+    whose cash is not counted (see CashLedger.add_settled)."""
 
     def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], list] = defaultdict(list)
+        self.rows: dict[tuple[str, str | None, str], list] = defaultdict(list)
 
-    def add(self, line: str, unit: LeaseUnit, months, usd) -> None:
+    def add(self, line: str, unit: LeaseUnit, months, usd, settle: str | None = None) -> None:
         months = np.atleast_1d(np.asarray(months, dtype=np.int64))
         usd = np.broadcast_to(np.asarray(usd, dtype=float), months.shape)
-        self.rows[line, unit.var_name].append((unit.position, unit.campus_id, months, usd,
-                                               unit.var))
+        self.rows[line, settle, unit.var_name].append((unit.position, unit.campus_id, months,
+                                                       usd, unit.var))
 
     def flush(self, cash: CashLedger) -> None:
-        for (line, _), parts in self.rows.items():
+        for (line, settle, _), parts in self.rows.items():
             var = parts[0][4].parent_component()
             sizes = [len(p[2]) for p in parts]
-            cash.add(line, var,
-                     np.repeat([p[0] for p in parts], sizes),
-                     np.repeat(np.array([p[1] for p in parts], dtype=object), sizes),
-                     np.concatenate([p[2] for p in parts]),
-                     np.concatenate([p[3] for p in parts]))
+            columns = (var, np.repeat([p[0] for p in parts], sizes),
+                       np.repeat(np.array([p[1] for p in parts], dtype=object), sizes),
+                       np.concatenate([p[2] for p in parts]),
+                       np.concatenate([p[3] for p in parts]))
+            if settle is None:
+                cash.add(line, *columns)
+            else:
+                cash.add_settled(line, settle, *columns)
 
 
 def _record_lease_cash(units: list[LeaseUnit], data: ModelData, cash: CashLedger) -> None:
     # plain dicts: a pandas lookup per unit costs more than the arithmetic on large portfolios
     offers = data.offers.to_dict("index")
-    campuses = data.campuses[["hpc_opex_usd_per_it_mw_month", "capex_usd_per_it_mw",
-                              "build_months"]].to_dict("index")
+    campuses = data.campuses[["hpc_opex_usd_per_it_mw_month"]].to_dict("index")
     horizon = data.horizon_months
-    entries = _Entries()
+    entries = LeaseEntries()
     rents: dict[str, np.ndarray] = {}
     for unit in units:
         offer = offers[unit.offer_id]
@@ -222,17 +231,11 @@ def _record_lease_cash(units: list[LeaseUnit], data: ModelData, cash: CashLedger
             rent = rents[unit.offer_id] = rent_schedule(
                 1.0, offer["rate_usd_per_kw_month"], offer["escalator_pct_per_year"], term)
         opex = campus["hpc_opex_usd_per_it_mw_month"]
-        capex = campus["capex_usd_per_it_mw"]
-        build = int(campus["build_months"])
         for mw, after in unit.phases:
             months = np.arange(s + after, s + term)
             entries.add("lease_revenue_usd", unit, months, mw * rent[after:])
             beyond = months[months >= horizon]
             entries.add("hpc_opex_usd", unit, beyond, mw * opex)
-            share = offer["tenant_capex_pct"] / 100
-            if share:
-                entries.add("tenant_capex_usd", unit, np.arange(s + after - build, s + after),
-                            share * mw * capex / build)
         late_from = max(0, data.latest_start[unit.offer_id])
         if offer["late_penalty_usd_per_month"] and s > late_from:
             entries.add("late_penalty_usd", unit, np.arange(late_from, s),
@@ -244,5 +247,5 @@ def _record_lease_cash(units: list[LeaseUnit], data: ModelData, cash: CashLedger
                 entries.add("prepayment_usd", unit, signing, prepayment)
             credit = int(offer["prepayment_credit_months"])
             entries.add("prepayment_credit_usd", unit, np.arange(s, s + credit),
-                        prepayment / credit)
+                        prepayment / credit, settle="prepayment_liability_usd")
     entries.flush(cash)

@@ -27,6 +27,7 @@ from siteopt.model.mining import record_mining_cash
 from siteopt.model.salvage import record_salvage_cash
 from siteopt.model.spot import record_spot_cash, spot_market_on
 from siteopt.model.start_months import reduction_applies
+from siteopt.model.tenant_capex import record_tenant_capex_cash
 from siteopt.model.terminal import define_terminal_value, uses_ebitda_multiple
 from siteopt.model.treasury import record_treasury_cash
 
@@ -68,7 +69,9 @@ def reuse_key(inputs: Inputs) -> str | None:
              # prices decide whether block starts are reduced (start_months), so it is structure
              "reduced_starts": reduction_applies(finance, inputs.campuses, spot),
              "salvage": bool((inputs.campuses["asic_salvage_usd_per_mw"] > 0).any()),
-             "ebitda_multiple": finance.terminal_value.method == "ebitda_multiple"}
+             "ebitda_multiple": finance.terminal_value.method == "ebitda_multiple",
+             # which offers have tenant capex decides which phases get tenant_funded columns
+             "tenant_capex": sorted(inputs.offers.index[inputs.offers["tenant_capex_pct"] > 0])}
     digest = hashlib.sha256(json.dumps([settings, flags], sort_keys=True).encode())
     for name, frame in (("campuses", inputs.campuses), ("offers", inputs.offers),
                         ("offer_phases", inputs.offer_phases)):
@@ -86,6 +89,8 @@ def record_cash(m: pyo.ConcreteModel, data: ModelData) -> CashLedger:
     if m.component("miners_sold_mw") is not None:
         record_salvage_cash(m, data, cash)
     record_lease_cash(m, data, cash)
+    if m.component("tenant_funded") is not None:
+        record_tenant_capex_cash(m, data, cash)
     if m.component("spot_mw") is not None:
         record_spot_cash(m, data, cash)
     if uses_ebitda_multiple(data):

@@ -13,6 +13,8 @@ block serves nothing and can be dropped. Delaying a block by k months changes th
 - HPC opex: the block is ready k months later (≥ 0; the EBITDA terminal value only rises)
 - salvage: miners displaced by the block are sold k months later, a loss of at most
   pue_c b s_c (1 − ρ^k) δ_t
+- tenant capex: a block funds the deliveries of the month it becomes ready; t + L_c is no
+  delivery month, so it funded nothing and can only gain (≥ 0)
 
 with ρ = (1 + r)^{-1/12} the monthly discount factor (δ_t = ρ^{t+1}). So the delay never
 lowers NPV when every campus has  K_c ρ^{L_c − 1} ≥ pue_c s_c  — true for any realistic
