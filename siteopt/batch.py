@@ -7,14 +7,15 @@ folder. One failing scenario never stops the others unless asked to.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import queue
+import re
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from siteopt.errors import InputError, Problem
 from siteopt.overrides import Override
@@ -134,12 +135,14 @@ def resumable(task: Task) -> dict[str, Any] | None:
             "error": ""}
 
 
-Callback = Callable[[str, dict[str, Any] | None], None]  # event, row
+Callback = Callable[[str, dict[str, Any] | None], None]  # event, row ("note": a message)
+WORKER_TIMEOUT_S = 120.0  # default of --worker-timeout: a Dask cluster with no worker for so long
 
 
 def run_batch(tasks: list[Task], workers: int | None = None, scheduler: str | None = None,
               fail_fast: bool = False, resume: bool = False,
-              on_event: Callback | None = None) -> list[dict[str, Any]]:
+              on_event: Callback | None = None,
+              worker_timeout_s: float = WORKER_TIMEOUT_S) -> list[dict[str, Any]]:
     """Run tasks locally (worker processes) or on a Dask cluster; rows in task order."""
     notify = on_event or (lambda event, row: None)
     rows: dict[str, dict[str, Any]] = {}
@@ -151,8 +154,11 @@ def run_batch(tasks: list[Task], workers: int | None = None, scheduler: str | No
             notify("done", done)
         else:
             todo.append(task)
-    runner = _run_dask if scheduler else _run_local
-    for row in runner(todo, workers, scheduler, fail_fast, notify):
+    if scheduler:
+        found = _run_dask(todo, scheduler, fail_fast, notify, worker_timeout_s)
+    else:
+        found = _run_local(todo, workers, fail_fast, notify)
+    for row in found:
         rows[row["scenario"]] = row
     for task in tasks:
         rows.setdefault(task.name, {"scenario": task.name, "scenario_file": task.scenario_file,
@@ -166,60 +172,169 @@ def _failed(row: dict[str, Any]) -> bool:
     return row.get("status") not in SUCCESS
 
 
-def _run_local(tasks: list[Task], workers: int | None, _scheduler, fail_fast: bool,
+def _error_row(task: Task, error: str) -> dict[str, Any]:
+    """The row of a task that produced no row of its own (its worker died, it never ran)."""
+    return {"scenario": task.name, "scenario_file": task.scenario_file,
+            "changes": "; ".join(o.label for o in task.overrides), "status": "error",
+            "outdir": task.outdir, "resumed": False, "error": error}
+
+
+def _run_local(tasks: list[Task], workers: int | None, fail_fast: bool,
                notify: Callback) -> Iterable[dict[str, Any]]:
+    from siteopt.local_pool import Died, Raised, run_jobs
+
     if not tasks:
         return
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-    # spawn: HiGHS keeps threads of its own, which do not survive a fork
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: dict[Future, Task] = {}
-        queue = list(tasks)
-        while queue or pending:
-            while queue and len(pending) < workers:
-                task = queue.pop(0)
-                pending[pool.submit(run_task, task)] = task
-                notify("started", {"scenario": task.name})
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                pending.pop(future)
-                if future.cancelled():
-                    continue
-                row = future.result()
-                notify("done", row)
-                yield row
-                if fail_fast and _failed(row):
-                    queue.clear()
-                    for other in pending:
-                        other.cancel()
+    answers = run_jobs(tasks, run_task, workers,
+                       on_start=lambda task: notify("started", {"scenario": task.name}),
+                       stop_after=lambda answer: fail_fast and (
+                           not isinstance(answer, dict) or _failed(answer)))
+    for task, answer in answers:
+        if isinstance(answer, Died):
+            row = _error_row(task, f"worker died ({answer.reason})")
+        elif isinstance(answer, Raised):
+            row = _error_row(task, answer.error)
+        else:
+            row = answer
+        notify("done", row)
+        yield row
 
 
-def _run_dask(tasks: list[Task], _workers, scheduler: str, fail_fast: bool,
-              notify: Callback) -> Iterable[dict[str, Any]]:
+# -- Dask ---------------------------------------------------------------------------------
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ucx", "inproc")
+
+
+def check_scheduler_address(address: str) -> str:
+    """The address of a Dask scheduler, or ValueError saying what is wrong with it. Checked
+    before connecting: Dask takes 40 s to give up on an address it cannot even parse."""
+    scheme, sep, rest = address.strip().partition("://")
+    example = "e.g. tcp://10.0.0.5:8786"
+    if not sep:
+        raise ValueError(f"{address!r} is not a scheduler address; expected SCHEME://HOST:PORT "
+                         f"with scheme {', '.join(SCHEDULER_SCHEMES)} ({example})")
+    if scheme not in SCHEDULER_SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}; expected one of "
+                         f"{', '.join(SCHEDULER_SCHEMES)} ({example})")
+    if scheme == "inproc":
+        if not rest:
+            raise ValueError("an inproc address names its process (inproc://HOST/PID/N)")
+        return address.strip()
+    parts = urlsplit(f"//{rest}")
     try:
-        from distributed import Client, as_completed
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.path or parts.query or parts.fragment or parts.username or not parts.hostname \
+            or not re.fullmatch(r"[A-Za-z0-9.\-_:]+", parts.hostname):
+        raise ValueError(f"{address!r}: expected {scheme}://HOST:PORT ({example})")
+    if port is None or not 0 < port < 65536:
+        raise ValueError(f"{address!r}: expected a port number 1–65535 after the host "
+                         f"({example})")
+    return address.strip()
+
+
+def _reachable(address: str, timeout_s: float = 5.0) -> str | None:
+    """Why a TCP scheduler cannot be reached (refused, unknown host), or None. A quick test
+    first: Dask would retry a refused connection until its own timeout, in silence."""
+    import socket
+
+    scheme, _, rest = address.partition("://")
+    if scheme not in ("tcp", "tls"):
+        return None
+    parts = urlsplit(f"//{rest}")
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=timeout_s).close()
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__
+    return None
+
+
+def _worker_count(client: Any) -> int:
+    try:
+        return len(client.ncores())
+    except Exception:  # the scheduler went away: as good as no workers
+        return 0
+
+
+def _run_dask(tasks: list[Task], scheduler: str, fail_fast: bool, notify: Callback,
+              worker_timeout_s: float) -> Iterable[dict[str, Any]]:
+    try:
+        from distributed import Client
     except ImportError:
         raise InputError([Problem("--scheduler", "Dask is not installed: pip install "
                                                  "'siteopt[dask]'")]) from None
     if not tasks:
         return
     try:
-        client = Client(scheduler, timeout="20s", set_as_default=False)
-    except OSError as exc:
+        address = check_scheduler_address(scheduler)
+    except ValueError as exc:
+        raise InputError([Problem(f"--scheduler {scheduler}", str(exc))]) from None
+    unreachable = _reachable(address)
+    if unreachable:
+        raise InputError([Problem(f"--scheduler {scheduler}",
+                                  f"cannot reach the Dask scheduler ({unreachable})")])
+    try:
+        client = Client(address, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
         raise InputError([Problem(f"--scheduler {scheduler}",
                                   f"cannot reach the Dask scheduler ({exc})")]) from None
     try:
-        futures = client.map(run_task, tasks, pure=False, key=[f"siteopt-{t.name}-{i}"
-                                                              for i, t in enumerate(tasks)])
-        for task in tasks:
-            notify("started", {"scenario": task.name})
-        for future in as_completed(futures, loop=client.loop):
-            row = future.result()
-            notify("done", row)
-            yield row
-            if fail_fast and _failed(row):
-                client.cancel([f for f in futures if not f.done()])
-                break
+        yield from _dask_rows(client, tasks, address, fail_fast, notify, worker_timeout_s)
     finally:
         client.close()
+
+
+def _dask_rows(client: Any, tasks: list[Task], address: str, fail_fast: bool,
+               notify: Callback, worker_timeout_s: float) -> Iterable[dict[str, Any]]:
+    """Rows as the cluster finishes them. While the cluster has no worker (none yet, or all
+    gone) the scenarios wait, for `worker_timeout_s` at most: then the rest are given up."""
+    futures = client.map(run_task, tasks, pure=False,
+                         key=[f"siteopt-{t.name}-{i}" for i, t in enumerate(tasks)])
+    task_of = {f.key: t for f, t in zip(futures, tasks)}
+    finished: queue.Queue = queue.Queue()
+    for future in futures:
+        future.add_done_callback(finished.put)
+    for task in tasks:
+        notify("started", {"scenario": task.name})
+    pending = {f.key for f in futures}
+    idle_since: float | None = None
+    while pending:
+        if _worker_count(client):
+            idle_since = None
+        elif idle_since is None:
+            idle_since = time.monotonic()
+            notify("note", {"message": f"scheduler at {address} has no workers; waiting up to "
+                                       f"{worker_timeout_s:g} s (--worker-timeout)"})
+        elif time.monotonic() - idle_since >= worker_timeout_s:
+            notify("note", {"message": f"scheduler at {address} has had no workers for "
+                                       f"{worker_timeout_s:g} s; giving up the {len(pending)} "
+                                       f"scenario(s) not run"})
+            client.cancel([f for f in futures if f.key in pending])
+            for key in [f.key for f in futures if f.key in pending]:
+                row = _error_row(task_of[key], f"not run: no Dask worker at {address} for "
+                                               f"{worker_timeout_s:g} s (--worker-timeout)")
+                notify("done", row)
+                yield row
+            return
+        try:
+            future = finished.get(timeout=min(1.0, worker_timeout_s / 4))
+        except queue.Empty:
+            continue
+        if future.key not in pending or future.cancelled():
+            continue
+        pending.discard(future.key)
+        task = task_of[future.key]
+        if future.status == "error":
+            exc = future.exception()
+            row = _error_row(task, "worker died (every Dask worker that ran it died: out of "
+                                   "memory?)" if type(exc).__name__ == "KilledWorker" else
+                             f"{type(exc).__name__}: {exc}")  # e.g. siteopt not on a worker
+        else:
+            row = future.result()
+        notify("done", row)
+        yield row
+        if fail_fast and _failed(row):
+            client.cancel([f for f in futures if f.key in pending])
+            return

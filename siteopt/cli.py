@@ -186,11 +186,34 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     _err(f"Results in {outdir}/")
 
 
+# Defaults of the library (overrides.MAX_VARIANTS, batch.WORKER_TIMEOUT_S), written out so
+# that `siteopt --help` need not import pandas; a test keeps them equal.
+MAX_VARIANTS, WORKER_TIMEOUT_S = 1000, 120.0
+
+
+def _scheduler_address(_ctx: click.Context, _param: click.Parameter,
+                       value: str | None) -> str | None:
+    """A malformed address is a usage error at once (Dask took 40 s to give up on one)."""
+    from siteopt.batch import check_scheduler_address
+
+    if value is None:
+        return None
+    try:
+        return check_scheduler_address(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 BATCH_OPTIONS = [
     click.option("--workers", type=click.IntRange(min=1),
                  help="Local worker processes [default: one per core]."),
-    click.option("--scheduler", metavar="ADDRESS",
-                 help="Send the scenarios to an existing Dask cluster (tcp://host:8786)."),
+    click.option("--scheduler", metavar="ADDRESS", callback=_scheduler_address,
+                 help="Send the scenarios to an existing Dask cluster (tcp://host:8786; "
+                      "schemes tcp, tls, ucx, inproc)."),
+    click.option("--worker-timeout", "worker_timeout_s", type=click.FloatRange(min=0,
+                 min_open=True), default=WORKER_TIMEOUT_S, show_default=True,
+                 help="With --scheduler: seconds to wait while the cluster has no worker "
+                      "before giving up the scenarios not yet run."),
     click.option("--resume", is_flag=True,
                  help="Skip scenarios whose folder holds a finished run of the same inputs."),
     click.option("--fail-fast", is_flag=True, help="Stop at the first scenario that fails."),
@@ -213,13 +236,15 @@ def _batch_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--no-workbook", is_flag=True, help="Skip each scenario's plan.xlsx.")
 @_guard
 def batch(scenarios: tuple[Path, ...], outdir: Path, workers: int | None,
-          scheduler: str | None, resume: bool, fail_fast: bool, as_json: bool,
-          no_workbook: bool) -> None:
+          scheduler: str | None, worker_timeout_s: float, resume: bool, fail_fast: bool,
+          as_json: bool, no_workbook: bool) -> None:
     """Solve many scenarios (files or folders of .yaml) on worker processes or a Dask cluster.
 
     Each scenario goes to OUTDIR/<name>/ (the files of `solve`); OUTDIR/batch.csv has one row
     per scenario (status, NPV, gap, times, error) and OUTDIR/comparison.xlsx puts the solved
-    ones side by side. Exit code 0 only when every scenario solved.
+    ones side by side. Exit code 0 only when every scenario solved. A worker process that
+    dies (out of memory) fails only its own scenario; a Dask cluster without workers for
+    --worker-timeout seconds gives up the scenarios not yet run.
 
     \b
     Example:
@@ -230,7 +255,8 @@ def batch(scenarios: tuple[Path, ...], outdir: Path, workers: int | None,
     from siteopt.cli_batch import run_and_report
 
     tasks = plan_tasks(scenario_files(scenarios), outdir, workbook=not no_workbook)
-    table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json)
+    table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json,
+                           worker_timeout_s)
     if (~table["status"].isin(["optimal", "feasible"])).any():
         sys.exit(EXIT_INPUT)
 
@@ -246,15 +272,20 @@ def batch(scenarios: tuple[Path, ...], outdir: Path, workers: int | None,
               help="Each value alone around the base (default).")
 @click.option("-o", "--outdir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the runs, batch.csv and sweep.xlsx [default: out/sweep-<name>].")
+@click.option("--max-variants", type=click.IntRange(min=1), default=MAX_VARIANTS,
+              show_default=True,
+              help="Refuse a sweep of more variants than this (counted before any is made).")
 @_batch_options
 @_guard
 def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None,
-          workers: int | None, scheduler: str | None, resume: bool, fail_fast: bool,
-          as_json: bool) -> None:
+          max_variants: int, workers: int | None, scheduler: str | None,
+          worker_timeout_s: float, resume: bool, fail_fast: bool, as_json: bool) -> None:
     """Sensitivity of NPV to inputs: generate variants, solve them, chart them.
 
     Writes a tornado chart of NPV per input (one at a time) or the grid table into
-    OUTDIR/sweep.xlsx, plus every run's folder and batch.csv.
+    OUTDIR/sweep.xlsx, plus every run's folder and batch.csv. The variants (the sum of the
+    values given, or their product with --grid) are counted first and refused above
+    --max-variants; every variant is checked before any is solved.
 
     \b
     Example:
@@ -264,16 +295,17 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
     """
     from siteopt.export.sweep_workbook import write_sweep_workbook
     from siteopt.inputs import load_inputs
-    from siteopt.sweep import grid_table, sweep_tasks, tornado
+    from siteopt.sweep import check_variants, grid_table, sweep_tasks, tornado
 
     name = load_inputs(scenario).scenario.name
     outdir = outdir or Path("out") / f"sweep-{name}"
-    tasks = sweep_tasks(scenario, list(specs), outdir, grid=mode == "grid")
-    for task in tasks[1:]:
-        load_inputs(task.scenario_file, overrides=list(task.overrides))  # refuse bad changes now
+    tasks = sweep_tasks(scenario, list(specs), outdir, grid=mode == "grid",
+                        max_variants=max_variants)
+    check_variants(tasks[1:])
     from siteopt.cli_batch import run_and_report
 
-    table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json)
+    table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json,
+                           worker_timeout_s)
     rows = table.to_dict("records")
     write_sweep_workbook(outdir / "sweep.xlsx", name,
                          tornado(rows, tasks) if mode != "grid" else None, grid_table(rows),

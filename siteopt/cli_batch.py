@@ -11,7 +11,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from siteopt.batch import BATCH_COLUMNS, SUCCESS, Task, run_batch
+from siteopt.batch import BATCH_COLUMNS, SUCCESS, WORKER_TIMEOUT_S, Task, run_batch
 
 
 class Progress:
@@ -43,6 +43,12 @@ class Progress:
         return f"solved {self.done - self.failed}, running {self.running}, failed {self.failed}"
 
     def __call__(self, event: str, row: dict[str, Any] | None) -> None:
+        if event == "note":  # always shown: a batch that waits must say why
+            if self.bar is not None:
+                self.bar.console.print(row["message"])
+            else:
+                click.echo(row["message"], err=True)
+            return
         if event == "started":
             self.running += 1
         else:
@@ -61,7 +67,8 @@ class Progress:
 
 
 def run_and_report(tasks: list[Task], outdir: Path, workers: int | None, scheduler: str | None,
-                   fail_fast: bool, resume: bool, as_json: bool) -> pd.DataFrame:
+                   fail_fast: bool, resume: bool, as_json: bool,
+                   worker_timeout_s: float = WORKER_TIMEOUT_S) -> pd.DataFrame:
     """Run the tasks, write batch.csv and comparison.xlsx, return the batch table."""
     from siteopt.export.files import write_csv
 
@@ -69,7 +76,7 @@ def run_and_report(tasks: list[Task], outdir: Path, workers: int | None, schedul
     progress = Progress(len(tasks), as_json)
     try:
         rows = run_batch(tasks, workers=workers, scheduler=scheduler, fail_fast=fail_fast,
-                         resume=resume, on_event=progress)
+                         resume=resume, on_event=progress, worker_timeout_s=worker_timeout_s)
     finally:
         progress.close()
     table = pd.DataFrame(rows).reindex(columns=BATCH_COLUMNS)

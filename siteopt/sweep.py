@@ -2,41 +2,88 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import math
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from siteopt.batch import Task
-from siteopt.overrides import Override, parse_vary
+from siteopt.errors import InputError, Problem
+from siteopt.overrides import MAX_VARIANTS, Override, parse_vary
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=+\-]+")
+MAX_NAME = 150  # characters of a folder name; leaves room under the 255-byte limit
+
+
+def _digest(variant: tuple[Override, ...]) -> str:
+    return hashlib.sha256(_label(variant).encode()).hexdigest()[:10]
+
+
+def _label(variant: tuple[Override, ...]) -> str:
+    return "__".join(o.label for o in variant)
 
 
 def folder_name(overrides: tuple[Override, ...]) -> str:
-    """A portable folder name for a variant ('*' and brackets are not allowed everywhere)."""
+    """A portable folder name for a variant ('*' and brackets are not allowed everywhere);
+    a name cut short ends in a digest of the whole label, so the cut never merges two."""
     if not overrides:
         return "base"
-    text = "__".join(o.label.replace("*", "x") for o in overrides)
-    return _UNSAFE.sub("_", text)[:150]
+    text = _UNSAFE.sub("_", _label(overrides).replace("*", "x"))
+    if len(text) > MAX_NAME:
+        text = f"{text[: MAX_NAME - 11]}-{_digest(overrides)}"
+    return text
+
+
+def folder_names(variants: list[tuple[Override, ...]]) -> list[str]:
+    """One distinct folder name per variant. Sanitising can map two labels to one name
+    (`a/b` and `a:b`), and so can a case-insensitive file system (macOS, Windows): those
+    names get a digest of their exact label, and a clash that still remains a counter."""
+    names = [folder_name(v) for v in variants]
+    clashes = Counter(n.casefold() for n in names)
+    names = [f"{n[: MAX_NAME - 11]}-{_digest(v)}" if clashes[n.casefold()] > 1 else n
+             for n, v in zip(names, variants)]
+    taken: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, n = name, 2
+        while candidate.casefold() in taken:
+            candidate, n = f"{name}-{n}", n + 1
+        taken.add(candidate.casefold())
+        unique.append(candidate)
+    return unique
+
+
+def count_variants(lengths: list[int], grid: bool) -> int:
+    """Variants besides the base: every combination (grid) or each value alone."""
+    return math.prod(lengths) if grid else sum(lengths)
+
+
+def _count_text(count: int) -> str:
+    return f"{count:,}" if count < 10**15 else f"about 10^{len(str(count)) - 1}"
 
 
 def sweep_tasks(scenario: Path, specs: list[str], outdir: Path, grid: bool = False,
-                workbook: bool = False) -> list[Task]:
-    """The base scenario, then one variant per value (one at a time) or per combination."""
-    axes = [parse_vary(spec)[2] for spec in specs]
-    if grid:
-        combos = [tuple(c) for c in itertools.product(*axes)]
-    else:
-        combos = [(o,) for axis in axes for o in axis]
-    variants: list[tuple[Override, ...]] = [()]
-    for combo in combos:
-        if combo not in variants:
-            variants.append(combo)
-    return [Task(folder_name(v), str(scenario), str(outdir / folder_name(v)), v,
-                 workbook=workbook) for v in variants]
+                workbook: bool = False, max_variants: int = MAX_VARIANTS) -> list[Task]:
+    """The base scenario, then one variant per value (one at a time) or per combination.
+    The variants are counted from the specs before any is made, and refused above
+    `max_variants`; making them is linear in their number."""
+    axes = [parse_vary(spec, max_values=max_variants)[2] for spec in specs]
+    lengths = [len(axis) for axis in axes]
+    count = count_variants(lengths, grid)
+    if count > max_variants:
+        how = " × ".join(map(str, lengths)) if grid else " + ".join(map(str, lengths))
+        raise InputError([Problem("--vary", f"{_count_text(count)} variants ({how}); at most "
+                                            f"{max_variants:,} (raise --max-variants to run "
+                                            f"more)")])
+    combos = itertools.product(*axes) if grid else ((o,) for axis in axes for o in axis)
+    variants: list[tuple[Override, ...]] = [(), *dict.fromkeys(combos)]  # repeats once
+    return [Task(name, str(scenario), str(outdir / name), v, workbook=workbook)
+            for name, v in zip(folder_names(variants), variants)]
 
 
 def tornado(rows: list[dict[str, Any]], tasks: list[Task]) -> pd.DataFrame:
@@ -72,3 +119,18 @@ def grid_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame([{"scenario": r["scenario"], "changes": r.get("changes", ""),
                           "status": r.get("status"), "npv_usd": r.get("npv_usd"),
                           "mip_gap_pct": r.get("mip_gap_pct")} for r in rows])
+
+
+def check_variants(tasks: list[Task]) -> None:
+    """Load every variant's inputs before anything is solved; raise once with every problem
+    (a value out of range for one variant is the same problem in all that carry it)."""
+    from siteopt.inputs import load_inputs
+
+    problems: dict[str, Problem] = {}
+    for task in tasks:
+        try:
+            load_inputs(task.scenario_file, overrides=list(task.overrides))
+        except InputError as exc:
+            problems.update((str(p), p) for p in exc.problems)
+    if problems:
+        raise InputError(list(problems.values()))

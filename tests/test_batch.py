@@ -182,3 +182,94 @@ def test_sweep_cli_writes_a_tornado_workbook(case, tmp_path):
     assert chart.type == "bar" and len(chart.series) == 2
     assert not chart.x_axis.delete and not chart.y_axis.delete
     assert "tblTornado" in ws.tables
+
+
+# -- a worker that dies, a scheduler that is wrong or has no workers ----------------------
+
+
+def die_when_named_high(task):
+    """Stands in for run_task in the worker processes: the task named 'high' ends its worker
+    as the out-of-memory killer would."""
+    import os
+    import signal
+
+    from siteopt.batch import run_task
+
+    if task.name == "high":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return run_task(task)
+
+
+def test_a_killed_worker_fails_only_its_own_scenario(three, tmp_path, monkeypatch):
+    import siteopt.batch
+
+    monkeypatch.setattr(siteopt.batch, "run_task", die_when_named_high)
+    outdir = tmp_path / "out"
+    result = run("batch", str(three), "-o", str(outdir), "--workers", "2", "--no-workbook")
+    assert result.exit_code == 1
+    table = pd.read_csv(outdir / "batch.csv").set_index("scenario")
+    assert dict(table["status"]) == {"broken": "invalid", "high": "error", "low": "optimal"}
+    assert table.at["high", "error"] == "worker died (killed by signal 9: out of memory?)"
+    assert (outdir / "comparison.xlsx").is_file()
+    assert "high: error — worker died" in result.stderr
+
+
+@pytest.mark.parametrize("address", ["garbage", "localhost", "http://10.0.0.5:8786",
+                                     "tcp://10.0.0.5", "tcp://10.0.0.5:99999", "tcp://:8786",
+                                     "tcp://10.0.0.5:8786/path", "tcp://10.0.0.5:port",
+                                     "inproc://"])
+def test_malformed_scheduler_addresses_are_refused(address):
+    from siteopt.batch import check_scheduler_address
+
+    with pytest.raises(ValueError):
+        check_scheduler_address(address)
+
+
+@pytest.mark.parametrize("address", ["tcp://10.0.0.5:8786", "tls://scheduler.example:8786",
+                                     "tcp://[::1]:8786", "ucx://10.0.0.5:13337",
+                                     "inproc://10.0.0.5/4242/1"])
+def test_well_formed_scheduler_addresses_are_accepted(address):
+    from siteopt.batch import check_scheduler_address
+
+    assert check_scheduler_address(address) == address
+
+
+def test_a_malformed_scheduler_is_a_usage_error_before_anything_runs(three, tmp_path):
+    outdir = tmp_path / "out"
+    result = run("batch", str(three), "-o", str(outdir), "--scheduler", "garbage")
+    assert result.exit_code == 2
+    assert "Invalid value for '--scheduler'" in result.stderr
+    assert "tcp://" in result.stderr
+    assert not outdir.exists()
+
+
+def test_a_scheduler_without_workers_is_given_up_after_the_timeout(three, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    outdir = tmp_path / "out"
+    with distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        result = run("batch", str(three / "high.yaml"), str(three / "low.yaml"), "-o",
+                     str(outdir), "--scheduler", address, "--worker-timeout", "0.5")
+    assert result.exit_code == 1
+    assert f"scheduler at {address} has no workers; waiting up to 0.5 s" in result.stderr
+    table = pd.read_csv(outdir / "batch.csv")
+    assert list(table["status"]) == ["error", "error"]
+    assert table["error"].str.startswith("not run: no Dask worker").all()
+
+
+def test_a_task_whose_dask_workers_die_is_reported_not_raised(three, tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    import siteopt.batch
+
+    monkeypatch.setattr(siteopt.batch, "run_task", die_when_named_high)
+    tasks = plan_tasks(scenario_files([three / "high.yaml", three / "low.yaml"]),
+                       tmp_path / "dask", workbook=False)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster:
+        rows = run_batch(tasks, scheduler=cluster.scheduler_address)
+    assert [(r["scenario"], r["status"]) for r in rows] == [("high", "error"),
+                                                            ("low", "optimal")]
+    assert rows[0]["error"].startswith("worker died")
