@@ -135,8 +135,8 @@ def _headline(results: Results) -> list[tuple[str, Any, str | None, str]]:
         ("NPV if every campus keeps mining", usd("baseline_npv_usd"), USD_M, "USD m"),
         ("IRR of converting (incremental cash)", None if irr is None else irr / 100, PCT,
          "per year"),
-        ("Payback of converting", plan_frames.first_of_month(k["payback_month"])
-         if k.get("payback_month") else "not within the horizon", MONTH, "month"),
+        # the value is a month (or why there is none), so no unit beside it
+        ("Payback of converting", plan_frames.payback_shown(k), MONTH, ""),
         ("Peak funding need", usd("peak_funding_usd"), USD_M, "USD m"),
         ("Total capex", usd("capex_gross_usd"), USD_M, "USD m"),
     ]
