@@ -589,8 +589,9 @@ def source_version() -> str:
 
 
 def _base_scenario() -> Path | None:
-    path = Path(__file__).resolve().parents[1] / "scenarios" / "base.yaml"
-    return path if path.is_file() else None
+    from siteopt.template import EXAMPLE_SCENARIO  # the checkout's, or the wheel's copy
+
+    return EXAMPLE_SCENARIO if EXAMPLE_SCENARIO.is_file() else None
 
 
 def _batch_files(folder: Path, count: int) -> list[Path]:

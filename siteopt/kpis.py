@@ -7,7 +7,10 @@ Definitions (documented in README):
   conversion and no offers.
 - irr_pct: annual IRR, (1 + monthly IRR)^12 − 1, of the incremental equity cash (plan minus
   baseline) month by month; empty when the flows do not change sign.
-- payback_month: first month from which cumulative incremental equity cash stays ≥ 0.
+- payback_month: first month from which cumulative incremental equity cash stays ≥ 0,
+  counted from the first month the plan's cash differs from the baseline's; empty when there
+  is none, and payback_note says why: "none (same as baseline)" or "never (incremental cash
+  stays negative)".
 - peak_funding_usd: the deepest cumulative deficit of the plan's operating + investing cash
   inside the horizon (what must be funded from cash, debt or BTC).
 """
@@ -52,14 +55,35 @@ def irr_annual_pct(flows: np.ndarray) -> float | None:
     return None
 
 
-def payback_month(flows: np.ndarray, labels: list[str]) -> str | None:
-    """First month from which the cumulative flow stays at or above zero."""
+PAYBACK_SAME = "none (same as baseline)"
+PAYBACK_NEVER = "never (incremental cash stays negative)"
+# A month whose incremental cash is within this of zero has the baseline's cash: what is left
+# is solver round-off (the ledger itself reconciles to the cent).
+SAME_CASH_USD = 1.0
+NEGATIVE_USD = 1e-6
+
+
+def payback(flows: np.ndarray, labels: list[str]) -> tuple[str | None, str | None]:
+    """(payback month, None), or (None, why there is none).
+
+    The month is the first from which the cumulative flow stays at or above zero, and never
+    before the first month the flow differs from zero: a plan that only departs from its
+    baseline in 2030 cannot have paid back in 2027."""
+    flows = np.asarray(flows, dtype=float)
+    differs = np.nonzero(np.abs(flows) > SAME_CASH_USD)[0]
+    if len(differs) == 0:
+        return None, PAYBACK_SAME
     cumulative = np.cumsum(flows)
-    if cumulative[-1] < 0:
-        return None
-    negative = np.nonzero(cumulative < -1e-6)[0]
-    index = 0 if len(negative) == 0 else negative[-1] + 1
-    return labels[index] if index < len(labels) else None
+    negative = np.nonzero(cumulative < -NEGATIVE_USD)[0]
+    if len(negative) and negative[-1] == len(flows) - 1:
+        return None, PAYBACK_NEVER
+    index = differs[0] if len(negative) == 0 else max(differs[0], negative[-1] + 1)
+    return labels[index], None
+
+
+def payback_month(flows: np.ndarray, labels: list[str]) -> str | None:
+    """First month from which the cumulative flow stays at or above zero (see `payback`)."""
+    return payback(flows, labels)[0]
 
 
 def _aligned(plan: pd.DataFrame, base: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -88,7 +112,8 @@ def compute(plan: pd.DataFrame, baseline: pd.DataFrame | None, npv_usd: float,
         both = _aligned(co, baseline, "net_cash_usd")
         incremental = (both["net_cash_usd_plan"] - both["net_cash_usd_base"]).to_numpy()
         headline["irr_pct"] = irr_annual_pct(incremental)
-        headline["payback_month"] = payback_month(incremental, list(both["month"]))
+        headline["payback_month"], headline["payback_note"] = payback(
+            incremental, list(both["month"]))
     cumulative = (inside["operating_cash_usd"] + inside["investing_cash_usd"]).cumsum()
     headline["peak_funding_usd"] = float(max(0.0, -cumulative.min())) if len(cumulative) else 0.0
     headline.update({
@@ -108,7 +133,7 @@ def compute(plan: pd.DataFrame, baseline: pd.DataFrame | None, npv_usd: float,
         headline["min_cash_usd"] = float(inside.at[low, "cash_balance_usd"])
         headline["min_cash_month"] = str(inside.at[low, "month"])
     units = {"btc_sold_btc": "BTC", "irr_pct": "%", "payback_month": "YYYY-MM",
-             "min_cash_month": "YYYY-MM", "terminal_value_method": ""}
+             "payback_note": "", "min_cash_month": "YYYY-MM", "terminal_value_method": ""}
     rows = [(k, None, v, units.get(k, "USD")) for k, v in headline.items()]
     rows += _by_year(inside, it_mw_started_by_year)
     kpis = pd.DataFrame(rows, columns=["kpi", "year", "value", "unit"])

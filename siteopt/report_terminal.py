@@ -6,6 +6,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from siteopt.export import plan_frames
 from siteopt.inputs import Inputs
 from siteopt.market import mining_margin_usd_per_mw_month
 
@@ -44,14 +45,22 @@ def print_plan(results) -> None:
                   f"{summary['npv_usd'] / 1e6:,.1f} M USD "
                   f"(build {summary['build_seconds']:.1f} s, "
                   f"solve {summary['solve_seconds']:.1f} s)")
+    kpis = summary.get("kpis") or {}
+    if kpis.get("value_added_usd") is not None:
+        payback = plan_frames.payback_shown(kpis)
+        console.print(f"Value added over mining-only {kpis['value_added_usd'] / 1e6:,.1f} M "
+                      f"USD; payback of converting: "
+                      f"{payback if isinstance(payback, str) else f'{payback:%b %Y}'}")
     cm = results.campus_month
-    table = Table(title="Conversion by campus")
-    for column in ("campus", "IT MW converted", "first start", "last start"):
-        table.add_column(column, justify="left" if column == "campus" else "right")
+    decided = plan_frames.campus_decision_texts(results)
+    table = Table(title="Decisions by campus")
+    for column in ("campus", "decision", "IT MW converted", "first start", "last start"):
+        table.add_column(column, justify="left" if column in ("campus", "decision")
+                         else "right")
     for campus_id, rows in cm.groupby("campus_id", sort=False):
         started = rows[rows["blocks_started"] > 0]
         ready_max = (rows["it_ready_mw"] + rows["it_under_construction_mw"]).max()
-        table.add_row(str(campus_id), f"{ready_max:,.0f}",
+        table.add_row(str(campus_id), decided.get(str(campus_id), ""), f"{ready_max:,.0f}",
                       started["month"].min() if len(started) else "—",
                       started["month"].max() if len(started) else "—")
     console.print(table)

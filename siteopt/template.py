@@ -4,7 +4,8 @@ Everything a user fills in is generated from `siteopt.schema`: the scenario YAML
 key with its meaning and unit as a comment, and the Excel portfolio has one sheet per table
 (`TABLES`), a README sheet explaining every column, input cells styled as inputs, drop-downs
 for fixed choices and Excel data validation for the numeric ranges of each column. The
-example values are those of the shipped example portfolio (data/portfolio) and base scenario.
+example values are those of the shipped example portfolio (data/portfolio) and base scenario,
+read from the source checkout or, when installed from a wheel, from the package's copy.
 """
 
 from __future__ import annotations
@@ -37,7 +38,25 @@ from siteopt.export.xlsx_style import (
 )
 from siteopt.schema import SCENARIO_SECTIONS, TABLES, Column, Scenario, Table
 
-ROOT = Path(__file__).resolve().parents[1]
+# The examples live once, at the top of the repository (data/, scenarios/); a wheel carries a
+# copy inside the package (siteopt/examples/, made by setup.py at build time).
+EXAMPLE_FOLDERS = ("data", "scenarios")
+PACKAGED_EXAMPLES = Path(__file__).resolve().parent / "examples"
+SOURCE_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def example_root(candidates: tuple[Path, ...] = (PACKAGED_EXAMPLES, SOURCE_CHECKOUT)) -> Path:
+    """The folder holding data/ and scenarios/: inside the installed package (from a wheel),
+    else the source checkout siteopt runs from (editable install, tests). The packaged copy
+    comes first: an installed package's parent is site-packages, not a project."""
+    for root in candidates:
+        if (root / "data" / "portfolio" / "campuses.csv").is_file() and \
+                (root / "scenarios" / "base.yaml").is_file():
+            return root
+    return candidates[0]
+
+
+ROOT = example_root()
 EXAMPLE_PORTFOLIO = ROOT / "data" / "portfolio"
 EXAMPLE_SCENARIO = ROOT / "scenarios" / "base.yaml"
 # optional keys the base scenario leaves empty get their example from these (commented out)
@@ -114,8 +133,11 @@ def _check_examples() -> None:
     missing = [p for p in (EXAMPLE_PORTFOLIO / "campuses.csv", EXAMPLE_SCENARIO)
                if not p.is_file()]
     if missing:
-        raise InputError([Problem(str(p), "example file not found (siteopt is installed "
-                                          "without its data/ and scenarios/ folders)")
+        raise InputError([Problem(str(p), "example file not found: this installation of "
+                                          "siteopt lacks its examples (looked in "
+                                          f"{PACKAGED_EXAMPLES} and {SOURCE_CHECKOUT}); "
+                                          "reinstall it from a wheel built with "
+                                          "`pip wheel .` or from a source checkout")
                           for p in missing])
 
 

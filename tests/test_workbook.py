@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from siteopt.api import solve_scenario
 from siteopt.cli import main
+from siteopt.export import plan_frames
 from siteopt.export.assumptions import typed
 from siteopt.export.comparison import assumption_differences, build_comparison
 from siteopt.export.plan_workbook import NO_PLAN_SHEETS, PLAN_SHEETS, build_plan_workbook
@@ -115,6 +116,43 @@ def test_summary_stamps_status_and_headline_kpis(base_plan, book):
     assert set(offers["Offer"]) == set(results.leases["offer_id"])
     signed = offers[offers["Offer"] == "OF-B"]
     assert set(signed["Decision"]) == {"Signed: deliver"}
+
+
+def test_summary_decisions_follow_the_mining_in_the_plan(base_plan, book):
+    """Each campus's decision is read from its campus_month rows: 'Keeps mining' only when it
+    mines every month of the horizon. In the base plan ND-PRAI and QC-ESTR mine 0 MW from the
+    April 2028 halving and WA-COLM from the start, each at a negative margin."""
+    results, folder = base_plan
+    decisions = table_frame(book, "tblCampusDecisions").set_index("Campus")["Decision"]
+    cm = results.campus_month[results.campus_month["in_horizon"]]
+    for campus_id, rows in cm.groupby("campus_id"):
+        mines_throughout = bool((rows["mining_mw"] > 1e-6).all())
+        says_it_stops = re.search(r"stops mining|part-time|no miners", decisions[campus_id],
+                                  re.IGNORECASE)
+        assert bool(says_it_stops) != mines_throughout, (campus_id, decisions[campus_id])
+    for campus_id in ("ND-PRAI", "QC-ESTR"):
+        assert decisions[campus_id].startswith("Stops mining from Apr 2028 (mining margin −")
+    assert decisions["WA-COLM"].startswith("Stops mining from Jan 2027 (mining margin −")
+    assert decisions["TX-BARB"].startswith("Converts 200 IT MW from Jun 2027, 40 MW keep "
+                                           "mining; stops mining from Apr 2032")
+    # the same text from the result folder read back (what `siteopt report` rebuilds)
+    assert plan_frames.campus_decision_texts(load_results(folder)) == decisions.to_dict()
+
+
+def test_payback_shows_a_month_with_no_unit_or_why_there_is_none(base_plan, book):
+    results, _ = base_plan
+    ws = book["Summary"]
+    (row,) = [r for r in ws.iter_rows() if r[0].value == "Payback of converting"]
+    month = results.summary["kpis"]["payback_month"]
+    assert row[1].is_date and row[1].value.strftime("%Y-%m") == month
+    assert row[1].number_format == MONTH
+    assert row[2].value in (None, "")  # never "Jan 2035 month"
+    same = {**results.summary["kpis"], "payback_month": None,
+            "payback_note": "none (same as baseline)"}
+    ws = build_plan_workbook(replace(results, summary={**results.summary, "kpis": same}))[
+        "Summary"]
+    (row,) = [r for r in ws.iter_rows() if r[0].value == "Payback of converting"]
+    assert row[1].value == "none (same as baseline)"
 
 
 def test_money_mw_percent_and_month_formats(book):

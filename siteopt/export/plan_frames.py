@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from siteopt.kpis import HPC_EBITDA, HPC_REVENUE, MINING_EBITDA
+from siteopt.kpis import HPC_EBITDA, HPC_REVENUE, MINING_EBITDA, PAYBACK_NEVER
+from siteopt.market import mining_margin_usd_per_mw_month
 from siteopt.model.cash import LINE_KINDS
 from siteopt.results import Results
 
 MUSD = 1e6
+MW_EPS = 1e-6  # below this a MW figure is solver round-off
 KINDS = ("operating", "investing", "financing", "valuation")
 SUBTOTALS = {"operating": "operating_cash_usd", "investing": "investing_cash_usd",
              "financing": "financing_cash_usd", "valuation": "valuation_usd"}
@@ -43,6 +45,18 @@ def first_of_month(label: Any) -> dt.date | None:
     if len(text) < 7 or text[4] != "-":
         return None
     return dt.date(int(text[:4]), int(text[5:7]), 1)
+
+
+def payback_shown(kpis: dict[str, Any]) -> dt.date | str:
+    """Payback of converting as people read it: its month, or 'none (why)' / 'never (why)'
+    (summary.json's payback_note; result folders older than the note kept only None, which
+    then meant never)."""
+    month = first_of_month(kpis.get("payback_month") or "")
+    if month is not None:
+        return month
+    if kpis.get("payback_note"):
+        return str(kpis["payback_note"])
+    return PAYBACK_NEVER if "payback_month" in kpis else "none (no mining-only baseline)"
 
 
 def _next_month(day: dt.date) -> dt.date:
@@ -161,11 +175,119 @@ def _campus_names(results: Results) -> dict[str, str]:
             for k, v in zip(campuses["campus_id"], campuses["name"])}
 
 
+def _number(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def _campus_inputs(results: Results) -> dict[str, pd.Series]:
+    """Each campus's input row (from the run's assumptions), by campus id."""
+    campuses = results.assumptions.get("campuses")
+    if campuses is None or "campus_id" not in campuses:
+        return {}
+    return {str(row["campus_id"]): row for _, row in campuses.iterrows()}
+
+
+def _mining_margin(campus: pd.Series | None, market: pd.DataFrame | None,
+                   month: str) -> float | None:
+    """USD per MW-month one MW would have made mining at the campus that month (None when
+    the run's market path or campus inputs are not at hand)."""
+    if campus is None or market is None or "month" not in market:
+        return None
+    hit = market[market["month"].astype(str) == month]
+    needed = ("fleet_efficiency_j_per_th", "power_price_usd_per_mwh",
+              "mining_opex_usd_per_mw_month")
+    values = {k: _number(campus.get(k)) for k in needed}
+    if hit.empty or None in values.values() or not values["fleet_efficiency_j_per_th"]:
+        return None
+    try:
+        margin = mining_margin_usd_per_mw_month(hit.astype({"hashprice_usd_per_ph_day": float,
+                                                            "days": float}),
+                                                pd.Series(values)).iloc[0]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return _number(margin)
+
+
+def _why_no_mining(rows: pd.DataFrame, i: int, campus: pd.Series | None,
+                   market: pd.DataFrame | None) -> str:
+    """Why the campus mines nothing in row i, as far as the tables tell: the halls left no
+    grid power for mining (mining + PUE × IT MW started ≤ grid), its miners were sold for
+    the conversion, and/or one MW would have lost money mining that month."""
+    reasons = []
+    built = float(rows.at[i, "it_under_construction_mw"]) + float(rows.at[i, "it_ready_mw"])
+    if campus is not None and built > MW_EPS:
+        grid, pue, fleet = (_number(campus.get(k)) for k in ("grid_mw", "hpc_pue", "miner_mw"))
+        sold = _number(rows.at[i, "miners_sold_mw"]) if "miners_sold_mw" in rows else None
+        if grid is not None and pue is not None and grid - pue * built <= MW_EPS:
+            reasons.append("conversion took the power")
+        elif fleet is not None and sold and fleet - sold <= MW_EPS:
+            reasons.append("miners sold for the conversion")
+    margin = _mining_margin(campus, market, str(rows.at[i, "month"]))
+    if margin is not None and margin < 0:
+        reasons.append(f"mining margin {f'{margin:,.0f}'.replace('-', '−')} USD/MW-month")
+    return f" ({'; '.join(reasons)})" if reasons else ""
+
+
+def campus_decision(rows: pd.DataFrame, campus: pd.Series | None = None,
+                    market: pd.DataFrame | None = None) -> str:
+    """What one campus does over the horizon, read from its campus_month rows (inside the
+    horizon, in month order) — never from what the model was allowed to do:
+
+    'Keeps mining'; 'Converts 200 IT MW from Jun 2027, 40 MW keep mining';
+    '… stops mining from Apr 2032 (why)'; 'Mines part-time (30 of 120 months, …)'.
+    The why comes from the run's campus inputs and market path when given (see
+    `_why_no_mining`); the Summary sheet and the terminal both show this text."""
+    rows = rows.reset_index(drop=True)
+    if rows.empty:
+        return ""
+    months = rows["month"].astype(str).tolist()
+    mining = rows["mining_mw"].astype(float).to_numpy()
+    built = (rows["it_under_construction_mw"].astype(float)
+             + rows["it_ready_mw"].astype(float)).to_numpy()
+    on = mining > MW_EPS
+    parts = []
+    converted = float(built.max())
+    if converted > MW_EPS:
+        start = int(np.argmax(built > MW_EPS))
+        full = int(np.argmax(built > converted - MW_EPS))
+        beside = f", {mining[full]:,.0f} MW keep mining" if on[full] else ""
+        parts.append(f"converts {converted:,.0f} IT MW from {_show_month(months[start])}{beside}")
+    runs = int(on[0]) + int((on[1:] & ~on[:-1]).sum())
+    if on.all():
+        parts += [] if parts else ["keeps mining"]
+    elif not on.any() and campus is not None and (_number(campus.get("miner_mw")) or 0) <= 0:
+        parts.append("no miners")
+    elif runs <= 1 and (on[0] or not on.any()):
+        stop = int(np.argmin(on))
+        why = _why_no_mining(rows, stop, campus, market)
+        parts.append(f"stops mining from {_show_month(months[stop])}{why}")
+    else:
+        last = len(on) - 1 - int(np.argmax(on[::-1]))
+        end = "" if on[-1] else f", last in {_show_month(months[last])}"
+        parts.append(f"mines part-time ({int(on.sum())} of {len(on)} months{end})")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def campus_decision_texts(results: Results) -> dict[str, str]:
+    """`campus_decision` of every campus of a plan, by campus id."""
+    cm = inside(results.campus_month)
+    campuses = _campus_inputs(results)
+    market = results.assumptions.get("market")
+    return {str(campus_id): campus_decision(group, campuses.get(str(campus_id)), market)
+            for campus_id, group in cm.groupby("campus_id", sort=False)}
+
+
 def campus_decisions(results: Results) -> pd.DataFrame:
-    """One row per campus: convert or keep mining, MW, construction starts, readiness and
-    the leases it hosts."""
+    """One row per campus: what it does (`campus_decision`), MW, construction starts,
+    readiness and the leases it hosts."""
     cm = inside(results.campus_month)
     names = _campus_names(results)
+    decided = campus_decision_texts(results)
     leases = results.leases
     accepted = leases[_bools(leases["accepted"]).to_numpy()] if len(leases) else leases
     rows = []
@@ -187,8 +309,7 @@ def campus_decisions(results: Results) -> pd.DataFrame:
         rows.append({
             "Campus": str(campus_id),
             "Name": names.get(str(campus_id), ""),
-            "Decision": f"Convert {converted:,.0f} IT MW" if converted > 1e-6 else
-            "Keep mining",
+            "Decision": decided[str(campus_id)],
             "IT MW converted": converted,
             "Construction starts": "; ".join(f"{d:%b %Y} ({mw:,.0f} MW)" for d, mw in starts),
             "First hall ready": first_of_month(first_ready.iloc[0]) if len(first_ready) else None,

@@ -135,8 +135,8 @@ def _headline(results: Results) -> list[tuple[str, Any, str | None, str]]:
         ("NPV if every campus keeps mining", usd("baseline_npv_usd"), USD_M, "USD m"),
         ("IRR of converting (incremental cash)", None if irr is None else irr / 100, PCT,
          "per year"),
-        ("Payback of converting", plan_frames.first_of_month(k["payback_month"])
-         if k.get("payback_month") else "not within the horizon", MONTH, "month"),
+        # the value is a month (or why there is none), so no unit beside it
+        ("Payback of converting", plan_frames.payback_shown(k), MONTH, ""),
         ("Peak funding need", usd("peak_funding_usd"), USD_M, "USD m"),
         ("Total capex", usd("capex_gross_usd"), USD_M, "USD m"),
     ]
@@ -212,7 +212,7 @@ def _summary(ws: Worksheet, results: Results) -> None:
         "Fully ready": ColumnStyle("Fully ready", MONTH),
         "Mining MW at the end": ColumnStyle("Mining MW at the end", MW),
         "Leases hosted": ColumnStyle("Leases hosted")})
-    _align_rows(ws, first, last, wrap_columns=(2, 5, 9))
+    _align_rows(ws, first, last, wrap_columns=(2, 3, 5, 9))
     row = last + 3
 
     put(ws, row, 1, "Decisions by offer", font=HEADING_FONT)
@@ -241,7 +241,8 @@ def _align_rows(ws: Worksheet, first: int, last: int, wrap_columns: tuple[int, .
 
 def _finish_summary(ws: Worksheet) -> None:
     fit_widths(ws, skip_rows={1, 2, 3, 4, 5})
-    for letter, width in (("A", 34), ("B", 30), ("E", 22), ("I", 46)):
+    # C holds the campus decisions, a sentence each: wrapped at a readable width
+    for letter, width in (("A", 34), ("B", 30), ("C", 44), ("E", 22), ("I", 46)):
         current = ws.column_dimensions[letter].width or 0
         ws.column_dimensions[letter].width = min(max(current, 12), width)
     fit_row_heights(ws, first_row=6)
