@@ -6,10 +6,14 @@ Exit codes: 0 plan found (or input valid), 1 invalid input or infeasible scenari
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import logging
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +29,80 @@ def _err(text: str) -> None:
     click.echo(text, err=True)
 
 
+def _sentence(exc: Exception) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a scheduler stopping the job), handled as Ctrl-C is: HiGHS stops,
+    staging is removed and the previous result stays."""
+
+
+def _terminate(_signum: int, _frame: Any) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _StderrNotes(logging.Handler):
+    """What the library tells the user in passing (a repaired result folder) on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _err(record.getMessage())
+
+
+@contextlib.contextmanager
+def _notes_on_stderr() -> Iterator[None]:
+    logger, handler = logging.getLogger("siteopt"), _StderrNotes(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn input problems and interrupts into messages and exit codes, never tracebacks."""
+    """Turn input problems, write failures and interrupts (Ctrl-C, SIGTERM) into messages
+    and exit codes, never tracebacks."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with _sigterm_as_interrupt(), _notes_on_stderr():
+                return func(*args, **kwargs)
         except InputError as exc:
             count = len(exc.problems)
-            _err(f"Invalid input ({count} problem{'s' if count != 1 else ''}):")
+            title = getattr(exc, "title", "Invalid input")
+            _err(f"{title} ({count} problem{'s' if count != 1 else ''}):")
             for problem in exc.problems:
                 _err(f"  {problem}")
             sys.exit(EXIT_INPUT)
-        except KeyboardInterrupt:
-            _err("Interrupted; previous results are unchanged.")
+        except KeyboardInterrupt as exc:
+            how = " (SIGTERM)" if isinstance(exc, Terminated) else ""
+            written = getattr(exc, "written", None)
+            if written is not None:
+                _err(f"Interrupted{how} after the new results were written to {written}/.")
+            else:
+                _err(f"Interrupted{how}; previous results are unchanged.")
             sys.exit(EXIT_INTERRUPTED)
+        except OSError as exc:  # a WriteError from the writers, or a file that cannot be read
+            from siteopt.export.files import WriteError, reason
+
+            _err(_sentence(exc) if isinstance(exc, WriteError) else
+                 f"Cannot access {exc.filename or 'a file'}: {reason(exc)}")
+            sys.exit(EXIT_INPUT)
 
     return wrapper
 
@@ -158,7 +220,9 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
       siteopt solve scenarios/base.yaml -o out/base --mip-gap-pct 0.5
     """
     from siteopt.api import solve_inputs, with_solver_options
+    from siteopt.export.files import WriteError
     from siteopt.export.results_folder import check_outdir, write_results
+    from siteopt.export.swap import FolderBusy
     from siteopt.inputs import load_inputs
     from siteopt.report_terminal import print_plan
 
@@ -166,7 +230,7 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
                                  time_limit_s=time_limit_s, threads=threads)
     _warn(inputs.warnings)
     outdir = outdir or Path("out") / inputs.scenario.name
-    check_outdir(outdir)
+    check_outdir(outdir)  # before minutes of solving: may it be replaced, can it be written?
     _err(f"Solving {inputs.scenario.name} ({len(inputs.campuses)} campuses, "
          f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months)...")
     results = solve_inputs(inputs)
@@ -174,7 +238,13 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     if status == "no_solution":
         _err("No plan found within the limits (time limit too short?); nothing was written.")
         sys.exit(EXIT_NO_SOLUTION)
-    write_results(results, outdir, workbook=not no_workbook)
+    try:
+        write_results(results, outdir, workbook=not no_workbook)
+    except FolderBusy:
+        raise
+    except WriteError as exc:
+        _err(f"{_sentence(exc)}; the previous results in {outdir} are unchanged.")
+        sys.exit(EXIT_INPUT)
     if as_json:
         click.echo((outdir / "summary.json").read_text(encoding="utf-8"), nl=False)
     if status == "infeasible":
@@ -392,21 +462,30 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
 
 def _write_or_exit(write: Callable[[], Any], target: Path) -> None:
     """Run a workbook writer; a file held open or an unwritable folder is one line."""
+    from siteopt.export.files import WriteError, reason
+
     try:
         write()
-    except InputError as exc:
-        for problem in exc.problems:
-            _err(f"Cannot write {problem}")
+    except WriteError as exc:
+        _err(_sentence(exc))
         sys.exit(EXIT_INPUT)
     except OSError as exc:
-        _err(f"Cannot write {target}: {exc.strerror or exc}")
+        _err(f"Cannot write {target}: {reason(exc)}")
         sys.exit(EXIT_INPUT)
+
+
+def _note_unsolved(outdir: Path, summary: dict[str, Any]) -> None:
+    status = summary.get("status")
+    if status not in ("optimal", "feasible"):
+        _err(f"note: {outdir} holds a run without a plan (status {status}); its workbook "
+             "shows the diagnosis only")
 
 
 @main.command()
 @click.argument("outdir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Workbook to write [default: OUTDIR/plan.xlsx].")
+              help="Workbook to write (.xlsx; never a file of a result folder, nor a file "
+                   "siteopt did not write) [default: OUTDIR/plan.xlsx].")
 @_guard
 def report(outdir: Path, output: Path | None) -> None:
     """Rebuild the plan workbook from a result folder, without solving.
@@ -416,12 +495,23 @@ def report(outdir: Path, output: Path | None) -> None:
       siteopt report out/base
       siteopt report out/base -o board/base-plan.xlsx
     """
+    from siteopt.export import swap
     from siteopt.export.results_folder import load_results
+    from siteopt.export.targets import check_workbook_target
     from siteopt.export.workbook import write_plan_workbook
 
     results = load_results(outdir)
     target = output or outdir / "plan.xlsx"
-    _write_or_exit(lambda: write_plan_workbook(results, target), target)
+    check_workbook_target(target, own_folder=outdir)
+    _note_unsolved(outdir, results.summary)
+    if target.resolve().parent == outdir.resolve():  # into the folder: not during a swap
+        def write() -> None:
+            with swap.folder_lock(outdir):
+                write_plan_workbook(results, target)
+    else:
+        def write() -> None:
+            write_plan_workbook(results, target)
+    _write_or_exit(write, target)
     _err(f"Wrote {target}")
 
 
@@ -429,7 +519,9 @@ def report(outdir: Path, output: Path | None) -> None:
 @click.argument("outdirs", nargs=-1, required=True,
                 type=click.Path(path_type=Path, file_okay=False))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("comparison.xlsx"), show_default=True, help="Workbook to write.")
+              default=Path("comparison.xlsx"), show_default=True,
+              help="Workbook to write (.xlsx; never inside a result folder, nor over a file "
+                   "siteopt did not write).")
 @_guard
 def compare(outdirs: tuple[Path, ...], output: Path) -> None:
     """Put solved scenarios side by side: KPIs, MW and capex by year, NPV chart and the
@@ -440,11 +532,30 @@ def compare(outdirs: tuple[Path, ...], output: Path) -> None:
       siteopt compare out/base out/bear-btc out/spec-build -o comparison.xlsx
     """
     from siteopt.export.comparison import write_comparison
-    from siteopt.export.results_folder import load_results
+    from siteopt.export.targets import check_workbook_target
 
-    results = [load_results(outdir) for outdir in outdirs]
+    check_workbook_target(output)
+    results = _load_all(outdirs)
+    for outdir, r in zip(outdirs, results):
+        _note_unsolved(outdir, r.summary)
     _write_or_exit(lambda: write_comparison(results, output), output)
     _err(f"Wrote {output} ({len(results)} scenarios, baseline {outdirs[0]})")
+
+
+def _load_all(outdirs: tuple[Path, ...]) -> list[Any]:
+    """Every folder read; the problems of all of them reported together."""
+    from siteopt.export.result_checks import UnreadableResults
+    from siteopt.export.results_folder import load_results
+
+    results, problems = [], []
+    for outdir in outdirs:
+        try:
+            results.append(load_results(outdir))
+        except UnreadableResults as exc:
+            problems += exc.problems
+    if problems:
+        raise UnreadableResults(problems)
+    return results
 
 
 @main.command()

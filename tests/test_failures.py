@@ -176,15 +176,16 @@ def test_a_failed_write_keeps_the_previous_run_whole(previous_run, tmp_path, mon
 
 
 def test_a_new_run_replaces_every_file_of_the_old_one(previous_run, tmp_path):
+    """The old run listed plan.xlsx; the new one writes none: nothing of the old stays."""
     outdir = tmp_path / "run"
-    shutil.copytree(previous_run, outdir)
-    (outdir / "stale-from-an-old-version.csv").write_text("x\n")
     results = results_folder.load_results(previous_run)
+    results_folder.write_results(results, outdir, workbook=True)
+    assert (outdir / "plan.xlsx").is_file()
     results_folder.write_results(results, outdir, workbook=False)
-    assert not (outdir / "stale-from-an-old-version.csv").exists()
     summary = json.loads((outdir / "summary.json").read_text())
-    assert sorted(p.name for p in outdir.iterdir() if p.is_file()) == sorted(
-        [*summary["files"], "summary.json"])
+    written = sorted(p.relative_to(outdir).as_posix() for p in outdir.rglob("*") if p.is_file())
+    assert written == sorted([*summary["files"], "summary.json"])
+    assert "plan.xlsx" not in written and "inputs/campuses.csv" in written
 
 
 def test_a_folder_that_is_not_a_result_folder_is_never_replaced(tmp_path):

@@ -25,7 +25,7 @@ from siteopt.export.assumptions import (
     scenario_key_is_text,
     typed,
 )
-from siteopt.export.files import write_atomic
+from siteopt.export.files import save_workbook
 from siteopt.export.plan_workbook import status_banner
 from siteopt.export.xlsx_style import (
     BOLD,
@@ -403,4 +403,4 @@ def write_comparison(results: list[Results], target: Path) -> None:
     """Build comparison.xlsx from `results` (the first is the baseline) and move it into
     place atomically."""
     wb = build_comparison(list(results))
-    write_atomic(Path(target), wb.save)
+    save_workbook(wb, Path(target))

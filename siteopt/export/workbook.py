@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from siteopt.export.files import write_atomic
+from siteopt.export.files import save_workbook
 from siteopt.export.plan_workbook import build_plan_workbook
 from siteopt.export.xlsx_style import set_cell
 from siteopt.results import Results
@@ -21,4 +21,4 @@ def write_plan_workbook(results: Results, target: Path) -> None:
     """Build the plan workbook and move it into place (a file held open in Excel gives a
     one-line message naming it)."""
     wb = build_plan_workbook(results)
-    write_atomic(Path(target), wb.save)
+    save_workbook(wb, Path(target))
