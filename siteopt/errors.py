@@ -29,6 +29,12 @@ def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
         if cut else shown
 
 
+def clip(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """Unquoted `excerpt`: for names read from inputs that a message lists (regions, keys)."""
+    text = escape_controls(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the inputs, located as a user would find it."""

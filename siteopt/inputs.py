@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from siteopt.errors import InputError, Problem, Problems, excerpt
+from siteopt.errors import InputError, Problem, Problems, clip, excerpt
 from siteopt.market import check_margins, check_path, market_path, read_paths
 from siteopt.months import label, parse_month
 from siteopt.overrides import Override, apply_to_tables
@@ -89,8 +89,6 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
             paths = read_paths(paths_file, problems, scenario.horizon.start,
                                scenario.horizon.months)
     campuses, offers = frames["campuses"], frames["offers"]
-    if campuses.empty:
-        problems.add(raw["campuses"].source, "no rows: at least one campus is needed")
     _check_campuses(campuses, raw["campuses"], problems)
     _check_offers(offers, raw["offers"], campuses, scenario, problems, warnings)
     phases = _phases(offers, frames.get("offer_phases"), raw.get("offer_phases"), problems)
@@ -145,7 +143,7 @@ def _read_portfolio(path: Path, loaded: LoadedScenario,
             if file.is_file() or file.is_symlink():
                 # each file too: a link in the folder must not reach outside it
                 guard_path(file, boundary[0], f"{path.name}/{file.name}", boundary[1],
-                           hint="; copy the file into the portfolio folder instead")
+                           hint="; copy the file into the portfolio folder instead", named=True)
                 tables[name] = read_csv_table(file, labels[name])
         return tables
     if path.is_file() and path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
@@ -167,7 +165,9 @@ def _unknown(kind: str, name: str, known: list[str]) -> str:
 def _check_references(frames: dict[str, pd.DataFrame], raw: dict[str, RawTable],
                       problems: Problems) -> None:
     """Ids one table names in another, checked in the same pass as the cells."""
-    if "campuses" in frames and "offers" in frames:
+    if "campuses" in frames and frames["campuses"].empty:
+        problems.add(raw["campuses"].source, "no rows: at least one campus is needed")
+    elif "campuses" in frames and "offers" in frames:
         known = sorted(set(frames["campuses"]["campus_id"].dropna()))
         for row, ids in zip(raw["offers"].rows, frames["offers"]["campuses"]):
             for campus in [i for i in (ids or ()) if i != "*" and i not in known]:
@@ -303,13 +303,16 @@ def _check_derived(market: pd.DataFrame, campuses: pd.DataFrame, raw: RawTable,
                    loaded: LoadedScenario, problems: Problems) -> None:
     """Finite, sane magnitudes for what is computed from the inputs, located at the inputs
     that produced them."""
-    for out in check_path(market):
+    path_problems = check_path(market)
+    for out in path_problems:
         key, source = _SOURCES[out.column]
         origin = _origin_name(loaded, *key.split("."))
         given = " or market.paths" if loaded.scenario.market.paths else ""
         problems.add(f"scenario {origin}: {key}",
                      f"{out.column} reaches {out.value:.3g} in {out.month} (from {source}"
                      f"{given}); it must stay {out.allowed}")
+    if path_problems:
+        return  # every margin follows from the path: the path is what to change
     for row, (_, campus) in zip(raw.rows, campuses.iterrows()):
         out = check_margins(market, campus)
         if out is not None:
@@ -321,14 +324,16 @@ def _check_derived(market: pd.DataFrame, campuses: pd.DataFrame, raw: RawTable,
 
 def _check_regions(campuses: pd.DataFrame, scenario: Scenario, loaded: LoadedScenario,
                    problems: Problems) -> None:
-    regions = set(campuses["region"].dropna())
+    regions = sorted(set(campuses["region"].dropna()))
+    shown = ", ".join(clip(r, 30) for r in regions[:10]) + \
+        (f", … ({len(regions)} in all)" if len(regions) > 10 else "")
     for region in scenario.limits.max_it_mw_started_per_year_by_region:
         if region not in regions:
             key = ("limits", "max_it_mw_started_per_year_by_region", region)
             where = loaded.origins.get(key, loaded.path).name
             problems.add(f"scenario {where}: limits.max_it_mw_started_per_year_by_region."
-                         f"{region}", f"no campus is in region {region!r} (regions: "
-                         f"{', '.join(sorted(regions))})")
+                         f"{clip(region, 30)}",
+                         f"no campus is in region {excerpt(region)} (regions: {shown})")
 
 
 def _check_horizon(campuses: pd.DataFrame, raw: RawTable, scenario: Scenario,

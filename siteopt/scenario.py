@@ -63,7 +63,7 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        reason = (getattr(exc, "problem", None) or str(exc).splitlines()[0])[:200]
         raise InputError([Problem(where, f"not valid YAML{at}: {reason}")]) from None
     except RecursionError:
         raise InputError([Problem(where, "not valid YAML: nested too deeply")]) from None
@@ -223,12 +223,14 @@ def resolve(path: Path, where: str) -> Path:
 
 def guard_path(path: Path, root: Path, where: str, inside: str = "the project folder",
                hint: str = "; a portfolio elsewhere can be given on the command line with "
-                           "--portfolio") -> Path:
+                           "--portfolio", named: bool = False) -> Path:
     """Paths read from inputs stay inside `root`, links and `..` resolved; returns the
-    resolved path. Nothing of the file is read before this check, so nothing of it is shown."""
+    resolved path. Nothing of the file is read before this check, so nothing of it is shown.
+    `named`: `where` already names the file, the message need not repeat it."""
     resolved = resolve(path, where)
     if resolved != root and root not in resolved.parents:
-        raise InputError([Problem(where, f"{path} leaves {inside} {root} (resolves to "
+        subject = "links outside" if named else f"{path} leaves"
+        raise InputError([Problem(where, f"{subject} {inside} {root} (resolves to "
                                          f"{resolved}){hint}")])
     return resolved
 

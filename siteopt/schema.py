@@ -626,8 +626,10 @@ def check_scenario_name(value: str) -> str:
 
 
 class Scenario(_Strict):
-    name: str = Field(min_length=1, description="Scenario name; names the output folder "
-                      f"({NAME_RULE}).", json_schema_extra=_unit(""))
+    name: str = Field(min_length=1, description="Scenario name; names the output folder: "
+                      f"1–{MAX_NAME_CHARS} letters, digits, -, _ or . (not first), neither a "
+                      "name siteopt writes in output folders (batch.csv, summary.json, ...) "
+                      "nor a Windows device name (CON, NUL, ...).", json_schema_extra=_unit(""))
     description: str = Field("", description="One line shown in reports.",
                              json_schema_extra=_unit(""))
     portfolio: str = Field(min_length=1, description="Folder of CSV tables or one .xlsx "

@@ -127,7 +127,7 @@ def read_csv_table(path: Path, row_label: tuple[tuple[str, str], ...] = ()) -> R
     except csv.Error as exc:
         hint = " (a quoted value is never closed)" if "end of data" in str(exc) else ""
         raise InputError([Problem(f"{source} row {start}",
-                                  f"not valid CSV: {excerpt(str(exc))}{hint}")]) from None
+                                  f"not valid CSV: {str(exc)[:200]}{hint}")]) from None
     return RawTable(source, header, rows, excel=False, row_label=row_label)
 
 
@@ -239,11 +239,18 @@ def _scan_sheet(ws: Any) -> _SheetScan:
 
     formulas: dict[tuple[int, int], str] = {}
     merged: list[str] = []
+    row = column = 0
     # ReadOnlyWorksheet keeps the sheet's part; there is no public way to reach its XML.
     with ws._get_source() as source:
-        for _, element in iterparse(source):
+        for event, element in iterparse(source, events=("start", "end")):
             tag = element.tag.rsplit("}", 1)[-1]
+            if event == "start":
+                if tag == "row":  # rows and cells may leave out their position (r)
+                    row, column = int(element.get("r") or row + 1), 0
+                continue
             if tag == "c":
+                where = element.get("r")
+                row, column = coordinate_to_tuple(where) if where else (row, column + 1)
                 formula = value = None
                 for child in element:
                     part = child.tag.rsplit("}", 1)[-1]
@@ -251,8 +258,10 @@ def _scan_sheet(ws: Any) -> _SheetScan:
                         formula = child.text or ""
                     elif part == "v":
                         value = child.text
-                if formula is not None and not value and element.get("t") != "inlineStr":
-                    formulas[coordinate_to_tuple(element.get("r", "A1"))] = formula
+                # a text result may be empty (t="str"); an empty number was never calculated
+                calculated = bool(value) or element.get("t") in ("str", "inlineStr")
+                if formula is not None and not calculated:
+                    formulas[row, column] = formula
                 element.clear()
             elif tag == "row":
                 element.clear()
@@ -261,15 +270,21 @@ def _scan_sheet(ws: Any) -> _SheetScan:
     return _SheetScan(formulas, merged)
 
 
+MAX_HIDDEN_REPORTED = 50  # merged ranges or formulas listed one by one; the rest counted
+
+
 def _with_hidden_cells(table: RawTable, scan: _SheetScan) -> RawTable:
     """The table with formula cells without a value and merged cells reported (located like
     any cell, with the row's id) and blanked, so they never silently take a default."""
+    import bisect
+
     from openpyxl.utils import get_column_letter
     from openpyxl.utils.cell import range_boundaries
 
     if not scan.formulas and not scan.merged:
         return table
     by_row = {row.row: row for row in table.rows}
+    numbers = sorted(by_row)
     names = dict(enumerate(table.header, start=1))
     problems: list[Problem] = []
     hidden: dict[int, set[str]] = {}
@@ -282,19 +297,26 @@ def _with_hidden_cells(table: RawTable, scan: _SheetScan) -> RawTable:
         return f"{table.source}!{ref}" + (f" ({name})" if name else "") + \
             (f", {column}" if column else "")
 
-    for ref in scan.merged:
+    for ref in scan.merged[:MAX_HIDDEN_REPORTED]:
         c1, r1, c2, r2 = range_boundaries(ref)
         problems.append(Problem(where(r1, c1 if c1 == c2 else None, ref),
                                 f"merged cells {ref}; unmerge them and fill in each cell (a "
                                 f"merged range keeps its value in its first cell only)"))
-        for r in range(max(r1, 2), min(r2, MAX_ROWS + 1) + 1):
-            hidden.setdefault(r, set()).update(n for c, n in names.items() if c1 <= c <= c2 and n)
-    for (r, c), formula in sorted(scan.formulas.items()):
-        problems.append(Problem(where(r, c, f"{get_column_letter(c)}{r}"),
-                                f"formula {excerpt('=' + formula, 40)} has no saved value; "
-                                f"recalculate and save in Excel"))
+        covered = {n for c, n in names.items() if c1 <= c <= c2 and n}
+        for r in numbers[bisect.bisect_left(numbers, r1):bisect.bisect_right(numbers, r2)]:
+            hidden.setdefault(r, set()).update(covered)
+    for n, ((r, c), formula) in enumerate(sorted(scan.formulas.items())):
+        if n < MAX_HIDDEN_REPORTED:
+            problems.append(Problem(where(r, c, f"{get_column_letter(c)}{r}"),
+                                    f"formula {excerpt('=' + formula, 40)} has no saved value; "
+                                    f"recalculate and save in Excel"))
         if names.get(c):
             hidden.setdefault(r, set()).add(names[c])
+    for found, what in ((scan.merged, "merged ranges"),
+                        (scan.formulas, "formulas without a saved value")):
+        if len(found) > MAX_HIDDEN_REPORTED:
+            problems.append(Problem(table.source, f"{len(found) - MAX_HIDDEN_REPORTED:,} more "
+                                                  f"{what}"))
     rows = [RawRow(row.row, {**row.cells, **dict.fromkeys(hidden.get(row.row, ()), REPORTED)},
                    row.formats, row.letters) for row in table.rows]
     return RawTable(table.source, table.header, rows, table.excel, table.row_label,
@@ -374,10 +396,10 @@ def _id_list(text: str) -> tuple[str, ...]:
     if text == "*":
         return ("*",)
     ids = tuple(part.strip() for part in text.split(";") if part.strip())
-    if not ids or any(not _ID.fullmatch(i) for i in ids):
-        raise ValueError(f"expected ids separated by ';' or '*' (got {_show(text)})")
     if "*" in ids:
         raise ValueError(f"'*' (every campus) stands alone (got {_show(text)})")
+    if not ids or any(not _ID.fullmatch(i) for i in ids):
+        raise ValueError(f"expected ids separated by ';' or '*' (got {_show(text)})")
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:  # listed twice, a campus would count twice wherever capacity is summed
         raise ValueError(f"{', '.join(map(repr, twice))} listed more than once (got "
