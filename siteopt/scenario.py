@@ -131,6 +131,17 @@ class _BoundedSafeLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        # YAML reads 2027-02-30 as a date and 5,000 digits as an integer; both raise
+        # ValueError, which is not a YAMLError
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            shown = excerpt(node.value) if isinstance(node.value, str) else "a value"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown} cannot be read ({str(exc)[:100]})",
+                node.start_mark) from None
+
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         if isinstance(node, yaml.MappingNode):
             first: dict[Any, Any] = {}
@@ -217,7 +228,8 @@ def resolve(path: Path, where: str) -> Path:
     """`path.resolve()`, with a symlink loop reported instead of raised."""
     try:
         return path.resolve()
-    except (OSError, RuntimeError) as exc:  # Python < 3.13 raises RuntimeError on a loop
+    # Python < 3.13 raises RuntimeError on a loop; a NUL byte in a path raises ValueError
+    except (OSError, RuntimeError, ValueError) as exc:
         raise InputError([Problem(where, f"{path} cannot be resolved ({exc})")]) from None
 
 

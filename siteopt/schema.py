@@ -110,16 +110,20 @@ class NumberRule:
         what the user typed in a `_pct` column."""
         whole = self.kind == "int"
         expected = "a whole number" if whole else "a number"
+        shown_as_percent = False  # the cell shows a % sign: what it shows is what was meant
         if isinstance(value, bool):
             raise ValueError(f"expected {expected}, not true/false (got {str(value).lower()})")
         if isinstance(value, numbers.Real):
-            number = float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # a YAML integer of hundreds of digits
+                number = math.inf if value > 0 else -math.inf
             if self.percent and "%" in number_format:
-                number *= 100
+                number, shown_as_percent = number * 100, True
         elif isinstance(value, str):
             text = value.strip()
             if self.percent and text.endswith("%"):  # '8%' and '8' both mean 8 percent
-                text = text[:-1]
+                text, shown_as_percent = text[:-1], True
             number = parse_number_text(text, expected)
         else:
             raise ValueError(f"expected {expected} (got {excerpt(value)})")
@@ -127,7 +131,7 @@ class NumberRule:
             raise ValueError(f"must be a finite number (got {excerpt(value)})")
         if whole and not number.is_integer():
             raise ValueError(f"expected a whole number (got {excerpt(value)})")
-        if self.fraction_refused and 0 < abs(number) < 1:
+        if self.fraction_refused and not shown_as_percent and 0 < abs(number) < 1:
             raise ValueError(f"{number:g} looks like a fraction; write percent "
                              f"({number * 100:g})")
         if not self.within(number):
@@ -343,7 +347,7 @@ class _FieldNumbers:
         return value  # not a number at all: the type check says what is wrong
 
     def _read_entries(self, value: dict) -> dict:
-        out, problems = {}, []
+        out, problems, years = {}, [], set()
         first, last = input_years()
         for key, item in value.items():
             shown = excerpt(key) if isinstance(key, str) else str(key).lower()
@@ -360,6 +364,10 @@ class _FieldNumbers:
                     problems.append((str(key), f"must be a year between {first} and {last} "
                                                f"(got {year})"))
                     continue
+                if year in years:  # 2027 and '2027' are two YAML keys but one year
+                    problems.append((str(key), f"year {year} is given more than once"))
+                    continue
+                years.add(year)
                 key = year
             if isinstance(item, (bool, numbers.Real, str)):
                 try:

@@ -700,3 +700,63 @@ def test_solver_options_from_the_command_line_get_the_schema_ranges(case):
         "solver.time_limit_s (command line): must be above 0 and at most 10,000,000 s (got "
         "100000000)",
         "solver.threads (command line): expected a whole number, not true/false (got true)"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("start: 2027-02-30", "not valid YAML at line 4, column 10: '2027-02-30' cannot be read "
+                          "(day is out of range for month)"),
+    ("start: " + "9" * 5000, "not valid YAML at line 4, column 10: '" + "9" * 60 + "'… (5,000 "
+                             "characters) cannot be read (Exceeds the limit (4300 digits)"),
+])
+def test_yaml_values_python_cannot_construct_are_located(case, text, message):
+    scenario = case()
+    source = scenario.read_text(encoding="utf-8")
+    scenario.write_text(source.replace("start: 2027-01", text, 1), encoding="utf-8")
+
+    (found,) = problems(scenario)
+
+    assert found.startswith(f"scenario scenario.yaml: {message}"), found
+
+
+def test_a_number_too_large_for_a_float_is_not_finite():
+    from siteopt.schema import Market
+
+    with pytest.raises(ValueError, match="btc_price_usd\n  Value error, must be a finite number"):
+        Market(btc_price_usd=10**400, network_hashrate_ehs=1000)
+
+
+def test_a_budget_year_given_twice_is_refused(case):
+    scenario = case()  # two YAML keys, one year: a dict in Python cannot write it
+    text = scenario.read_text(encoding="utf-8").replace(
+        "finance:\n", "finance:\n  capex_budget_usd_per_year: {2027: 1000000, '2027': 2000}\n")
+    scenario.write_text(text, encoding="utf-8")
+
+    assert problems(scenario) == [
+        "scenario scenario.yaml: finance.capex_budget_usd_per_year.2027: year 2027 is given "
+        "more than once"]
+
+
+def test_a_percent_formatted_xlsx_cell_is_what_it_shows(case):
+    def half_percent(wb):  # 0.5 % typed into a cell formatted as percent is stored as 0.005
+        ws = wb["offers"]
+        ws.append(["O1", "T", 10, 150, 0.005, 120, "2027-01", "2027-12"])
+        ws["E2"].number_format = "0.0%"
+    scenario = workbook_case(case, half_percent)
+
+    assert load_inputs(scenario).offers.loc["O1", "escalator_pct_per_year"] == \
+        pytest.approx(0.5)
+
+
+def test_a_percent_sign_in_text_says_the_value_is_a_percentage(case):
+    inputs = load_inputs(case(offers=[{"escalator_pct_per_year": "0.5%"}]))
+
+    assert inputs.offers.loc["O1", "escalator_pct_per_year"] == 0.5
+
+
+@pytest.mark.parametrize("key", ["portfolio", "market.paths"])
+def test_a_path_with_a_nul_byte_is_refused_not_a_traceback(case, key):
+    scenario = case()
+    set_key(scenario, key, "port\x00folio")
+
+    assert problems(scenario) == [f"scenario scenario.yaml: {key}: {scenario.parent}/"
+                                  f"port\\x00folio cannot be resolved (embedded null byte)"]
