@@ -54,7 +54,8 @@ def schema_markdown() -> str:
              "the message. Numbers written as text are plain (`1234.5`) or grouped by "
              "thousands (`1,234,567.5`); a decimal comma (`42,50`) and true/false are refused. "
              "A `_pct` value between 0 and 1 is refused as a probable fraction (write 8 for "
-             "8 %), except where small percentages are expected (`solver.mip_gap_pct`). "
+             "8 %) unless it carries a % sign (`0.5%`, or an Excel cell formatted as percent) "
+             "or small percentages are expected (`solver.mip_gap_pct`). "
              f"Months lie between {INPUT_MONTHS[0]} and {INPUT_MONTHS[1]}.",
              "", "| key | unit | range | default | meaning |", "|---|---|---|---|---|",
              "| `extends` | path |  | none | Another scenario this one inherits and overrides "

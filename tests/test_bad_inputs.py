@@ -1,10 +1,11 @@
 """Hostile and broken inputs (tests/bad_inputs): from the command line, every case exits 1 with
-the located message its `expect` names: no traceback, no hang, no output folder.
+the located messages its `expect` names: no traceback, no hang, no output folder.
 
 Each case runs `siteopt validate` in a subprocess; cases marked `solve: true` in cases.yaml also
 run `siteopt solve -o OUT` (a failed solve still imports the solver: about 2 s more a case, so
 only a representative set does). The subprocesses of all selected cases run a few at a time
-before the first case is checked: about 85 s of CPU for the whole corpus.
+before the first case is checked: about 2½ minutes of CPU for the whole corpus (2 shared
+cores, 2026-12).
 """
 
 from __future__ import annotations
