@@ -24,9 +24,17 @@ def with_solver_options(inputs: Inputs, **overrides: Any) -> Inputs:
         return inputs
     from dataclasses import replace
 
+    from pydantic import ValidationError
+
+    from siteopt.errors import InputError, Problem
     from siteopt.schema import Solver
 
-    solver = Solver.model_validate({**inputs.scenario.solver.model_dump(), **given})
+    try:
+        solver = Solver.model_validate({**inputs.scenario.solver.model_dump(), **given})
+    except ValidationError as exc:  # options from the command line get the schema's ranges
+        raise InputError([Problem(f"solver.{'.'.join(map(str, e['loc']))} (command line)",
+                                  str(e.get("ctx", {}).get("error", e["msg"])))
+                          for e in exc.errors()]) from None
     return replace(inputs, scenario=inputs.scenario.model_copy(update={"solver": solver}))
 
 

@@ -2,7 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any
+
+EXCERPT_CHARS = 60  # a message quotes at most this much of what a file holds
+MAX_PROBLEM_CHARS = 2_000
+# Control characters (C0, DEL, C1) and the invisible format characters that reorder or hide
+# text in a terminal (bidi overrides, zero-width): a message must show them, not obey them.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control or invisible format character written as an escape."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """A short, printable quotation of something read from an input: text is quoted (its
+    control characters escaped), anything else shown as it prints; cut at `limit` characters."""
+    text = value if isinstance(value, str) else str(value)
+    cut = len(text) > limit
+    text = text[:limit]
+    shown = repr(text) if isinstance(value, str) else escape_controls(text)
+    return f"{shown}… ({len(value if isinstance(value, str) else str(value)):,} characters)" \
+        if cut else shown
+
+
+def clip(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """Unquoted `excerpt`: for names read from inputs that a message lists (regions, keys)."""
+    text = escape_controls(text)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass(frozen=True)
@@ -13,7 +43,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        # last line of defence: file names and keys come from users too
+        text = escape_controls(f"{self.where}: {self.message}")
+        return text if len(text) <= MAX_PROBLEM_CHARS else text[:MAX_PROBLEM_CHARS] + "…"
 
 
 class InputError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -10,11 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from siteopt.errors import InputError, Problem, Problems
-from siteopt.market import market_path, read_paths
+from siteopt.errors import InputError, Problem, Problems, clip, excerpt
+from siteopt.market import check_margins, check_path, market_path, read_paths
 from siteopt.months import label, parse_month
 from siteopt.overrides import Override, apply_to_tables
-from siteopt.scenario import LoadedScenario, guard_path, load_scenario, project_root
+from siteopt.scenario import LoadedScenario, guard_path, load_scenario, project_root, resolve
 from siteopt.schema import TABLES, Scenario
 from siteopt.tables import RawTable, parse_table, read_csv_table, read_xlsx_tables
 
@@ -54,12 +55,16 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
     root = project_root(loaded.path)
 
     if portfolio is not None:
+        # given on the command line: may be anywhere, but what it holds stays inside it
         portfolio_path = Path(portfolio)
+        boundary = (resolve(portfolio_path, f"--portfolio {portfolio_path}"),
+                    "the portfolio folder")
     else:
         portfolio_path = loaded.origin_dir("portfolio") / scenario.portfolio
         guard_path(portfolio_path, root, f"scenario {_origin_name(loaded, 'portfolio')}: "
                                          f"portfolio")
-    raw = _read_portfolio(portfolio_path, loaded)
+        boundary = (root, "the project folder")
+    raw = _read_portfolio(portfolio_path, loaded, boundary)
     frames = {}
     for name, table in TABLES.items():
         if name not in raw:
@@ -67,6 +72,7 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
                 problems.add(_portfolio_where(portfolio_path, name), f"missing table {name!r}")
             continue
         frames[name] = parse_table(table, raw[name], problems)
+    _check_references(frames, raw, problems)
     problems.raise_if_any()
     if overrides:
         apply_to_tables(frames, overrides)
@@ -80,10 +86,9 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
             problems.add(f"scenario {loaded.path.name}: market.paths",
                          f"file not found ({paths_file})")
         else:
-            paths = read_paths(paths_file, problems)
+            paths = read_paths(paths_file, problems, scenario.horizon.start,
+                               scenario.horizon.months)
     campuses, offers = frames["campuses"], frames["offers"]
-    if campuses.empty:
-        problems.add(raw["campuses"].source, "no rows: at least one campus is needed")
     _check_campuses(campuses, raw["campuses"], problems)
     _check_offers(offers, raw["offers"], campuses, scenario, problems, warnings)
     phases = _phases(offers, frames.get("offer_phases"), raw.get("offer_phases"), problems)
@@ -93,6 +98,10 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
     problems.raise_if_any()
 
     market = market_path(scenario.market, scenario.horizon.start, scenario.horizon.months, paths)
+    # Ranges keep every input plausible; what compounds from them (growth over 50 years, a
+    # hashrate shrinking every year) is checked here, before anything is solved.
+    _check_derived(market, campuses, raw["campuses"], loaded, problems)
+    problems.raise_if_any()
     campuses = campuses.set_index("campus_id").drop(columns="row")
     offers = offers.set_index("offer_id").drop(columns="row")
     all_ids = tuple(campuses.index)
@@ -124,17 +133,53 @@ def _portfolio_where(path: Path, table: str) -> str:
     return f"{path.name}" if workbook else f"{path.name}/{table}.csv"
 
 
-def _read_portfolio(path: Path, loaded: LoadedScenario) -> dict[str, RawTable]:
+def _read_portfolio(path: Path, loaded: LoadedScenario,
+                    boundary: tuple[Path, str]) -> dict[str, RawTable]:
     where = f"scenario {loaded.origins.get(('portfolio',), loaded.path).name}: portfolio"
+    labels = {name: table.row_label for name, table in TABLES.items()}
     if path.is_dir():
-        return {name: read_csv_table(path / f"{name}.csv")
-                for name in TABLES if (path / f"{name}.csv").is_file()}
+        tables = {}
+        for name in TABLES:
+            file = path / f"{name}.csv"
+            if file.is_file() or file.is_symlink():
+                # each file too: a link in the folder must not reach outside it
+                guard_path(file, boundary[0], f"{path.name}/{file.name}", boundary[1],
+                           hint="; copy the file into the portfolio folder instead", named=True)
+                tables[name] = read_csv_table(file, labels[name])
+        return tables
     if path.is_file() and path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
-        return read_xlsx_tables(path, list(TABLES))
+        return read_xlsx_tables(path, list(TABLES), labels)
     if path.is_file():
         raise InputError([Problem(where, f"expected a folder of CSV files or an .xlsx workbook "
                                          f"(got {path.name})")])
     raise InputError([Problem(where, f"not found ({path})")])
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    """'unknown campus 'TX-ROKC' (did you mean 'TX-ROCK'? known: ...)', the list cut short."""
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    listed = ", ".join(known[:10]) + (f", … ({len(known)} in all)" if len(known) > 10 else "")
+    return f"unknown {kind} {excerpt(name)} ({hint}known: {listed})"
+
+
+def _check_references(frames: dict[str, pd.DataFrame], raw: dict[str, RawTable],
+                      problems: Problems) -> None:
+    """Ids one table names in another, checked in the same pass as the cells."""
+    if "campuses" in frames and frames["campuses"].empty:
+        problems.add(raw["campuses"].source, "no rows: at least one campus is needed")
+    elif "campuses" in frames and "offers" in frames:
+        known = sorted(set(frames["campuses"]["campus_id"].dropna()))
+        for row, ids in zip(raw["offers"].rows, frames["offers"]["campuses"]):
+            for campus in [i for i in (ids or ()) if i != "*" and i not in known]:
+                problems.add(raw["offers"].where(row, "campuses"),
+                             _unknown("campus", campus, known))
+    if "offers" in frames and "offer_phases" in frames:
+        known = [o for o in frames["offers"]["offer_id"] if o is not None]
+        for row, offer in zip(raw["offer_phases"].rows, frames["offer_phases"]["offer_id"]):
+            if offer is not None and offer not in known:
+                problems.add(raw["offer_phases"].where(row, "offer_id"),
+                             _unknown("offer", offer, known))
 
 
 def _check_campuses(campuses: pd.DataFrame, raw: RawTable, problems: Problems) -> None:
@@ -160,11 +205,6 @@ def _check_offers(offers: pd.DataFrame, raw: RawTable, campuses: pd.DataFrame,
     last = first + scenario.horizon.months - 1
     for row, o in zip(raw.rows, offers.itertuples()):
         ids = o.campuses or ("*",)
-        unknown = [i for i in ids if i != "*" and i not in known]
-        if unknown:
-            problems.add(raw.where(row, "campuses"),
-                         f"unknown campus {', '.join(map(repr, unknown))} "
-                         f"(known: {', '.join(sorted(known))})")
         if o.earliest_start is None or o.latest_start is None:
             continue
         early, late = parse_month(o.earliest_start), parse_month(o.latest_start)
@@ -247,8 +287,8 @@ def _phases(offers: pd.DataFrame, given: pd.DataFrame | None, raw: RawTable | No
     rows = dict(zip(given.index, raw.rows))
     for i, p in given.iterrows():
         if p["offer_id"] not in offer.index:
-            problems.add(raw.where(rows[i], "offer_id"), f"unknown offer {p['offer_id']!r}")
-        elif p["months_after_start"] is not None and offer.at[p["offer_id"], "term_months"] \
+            continue  # reported with the cells
+        if p["months_after_start"] is not None and offer.at[p["offer_id"], "term_months"] \
                 and p["months_after_start"] >= offer.at[p["offer_id"], "term_months"]:
             problems.add(raw.where(rows[i], "months_after_start"),
                          f"{p['months_after_start']} is not inside the lease term "
@@ -274,16 +314,52 @@ def _phases(offers: pd.DataFrame, given: pd.DataFrame | None, raw: RawTable | No
     return merged.astype({"phase": int, "months_after_start": int}).reset_index(drop=True)
 
 
+_SOURCES = {  # the keys a derived series is computed from, the one to change first
+    "btc_price_usd": ("market.btc_price_growth_pct_per_year",
+                      "market.btc_price_usd growing at market.btc_price_growth_pct_per_year"),
+    "network_hashrate_ehs": ("market.network_hashrate_growth_pct_per_year",
+                             "market.network_hashrate_ehs growing at "
+                             "market.network_hashrate_growth_pct_per_year"),
+    "hashprice_usd_per_ph_day": ("market", "the BTC price, network hashrate, "
+                                 "block_subsidy_btc and fees_btc_per_block of that month"),
+}
+
+
+def _check_derived(market: pd.DataFrame, campuses: pd.DataFrame, raw: RawTable,
+                   loaded: LoadedScenario, problems: Problems) -> None:
+    """Finite, sane magnitudes for what is computed from the inputs, located at the inputs
+    that produced them."""
+    path_problems = check_path(market)
+    for out in path_problems:
+        key, source = _SOURCES[out.column]
+        origin = _origin_name(loaded, *key.split("."))
+        given = " or market.paths" if loaded.scenario.market.paths else ""
+        problems.add(f"scenario {origin}: {key}",
+                     f"{out.column} reaches {out.value:.3g} in {out.month} (from {source}"
+                     f"{given}); it must stay {out.allowed}")
+    if path_problems:
+        return  # every margin follows from the path: the path is what to change
+    for row, (_, campus) in zip(raw.rows, campuses.iterrows()):
+        out = check_margins(market, campus)
+        if out is not None:
+            problems.add(raw.where(row, "fleet_efficiency_j_per_th"),
+                         f"the mining margin reaches {out.value:.3g} USD/MW-month in "
+                         f"{out.month} (hashprice × 1000 / fleet_efficiency_j_per_th × days − "
+                         f"power − opex); it must stay {out.allowed}")
+
+
 def _check_regions(campuses: pd.DataFrame, scenario: Scenario, loaded: LoadedScenario,
                    problems: Problems) -> None:
-    regions = set(campuses["region"].dropna())
+    regions = sorted(set(campuses["region"].dropna()))
+    shown = ", ".join(clip(r, 30) for r in regions[:10]) + \
+        (f", … ({len(regions)} in all)" if len(regions) > 10 else "")
     for region in scenario.limits.max_it_mw_started_per_year_by_region:
         if region not in regions:
             key = ("limits", "max_it_mw_started_per_year_by_region", region)
             where = loaded.origins.get(key, loaded.path).name
             problems.add(f"scenario {where}: limits.max_it_mw_started_per_year_by_region."
-                         f"{region}", f"no campus is in region {region!r} (regions: "
-                         f"{', '.join(sorted(regions))})")
+                         f"{clip(region, 30)}",
+                         f"no campus is in region {excerpt(region)} (regions: {shown})")
 
 
 def _check_horizon(campuses: pd.DataFrame, raw: RawTable, scenario: Scenario,

@@ -12,19 +12,29 @@ there (or `hashprice_usd_per_ph_day` in the scenario) overrides the formula.
 from __future__ import annotations
 
 import difflib
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from siteopt.errors import Problems
-from siteopt.months import days, label, parse_month
-from siteopt.schema import Market
-from siteopt.tables import MAX_MAGNITUDE, read_csv_table
+from siteopt.months import days, label, parse_input_month, parse_month
+from siteopt.schema import Market, NumberRule, field_numbers
+from siteopt.tables import read_csv_table
 
 BLOCKS_PER_DAY = 144
 PATH_COLUMNS = ("btc_price_usd", "network_hashrate_ehs", "fees_btc_per_block",
                 "hashprice_usd_per_ph_day")
+# 16,000 times today's margin of about 60,000 USD per MW-month: beyond it something compounded
+# out of all proportion, and the solver would be handed numbers it cannot scale.
+MAX_MINING_MARGIN_USD_PER_MW_MONTH = 1e9
+
+
+def path_rule(column: str) -> NumberRule:
+    """A paths column takes the range (and reading rule) of the scenario key of its name."""
+    return field_numbers(Market, column).scalar  # type: ignore[union-attr, return-value]
 
 
 def hashprice_usd_per_ph_day(subsidy_btc, fees_btc, btc_price_usd, network_ehs):
@@ -54,7 +64,7 @@ def market_path(market: Market, start: str, months: int,
     override = pd.Series(np.nan, index=frame.index)
     if market.hashprice_usd_per_ph_day is not None:
         override[:] = market.hashprice_usd_per_ph_day
-    if paths is not None:
+    if paths is not None and frame["month"].isin(paths["month"]).any():
         by_month = paths.set_index("month")
         rows = frame["month"].isin(by_month.index)
         for column in ("btc_price_usd", "network_hashrate_ehs", "fees_btc_per_block"):
@@ -70,15 +80,16 @@ def market_path(market: Market, start: str, months: int,
     return frame
 
 
-def read_paths(path: Path, problems: Problems) -> pd.DataFrame | None:
-    """The `market.paths` CSV: a month column and any of PATH_COLUMNS, positive numbers."""
-    raw = read_csv_table(path)
+def read_paths(path: Path, problems: Problems, start: str, months: int) -> pd.DataFrame | None:
+    """The `market.paths` CSV: a month column and any of PATH_COLUMNS, each number in the
+    range of the scenario key of its name; at least one month inside the horizon."""
+    raw = read_csv_table(path, (("month", "month"),))
     if "month" not in raw.header:
         problems.add(raw.source, "missing required column 'month'")
         return None
     for name in raw.header:
         if name != "month" and name not in PATH_COLUMNS:
-            close = difflib.get_close_matches(name, ("month", *PATH_COLUMNS), n=1)
+            close = difflib.get_close_matches(name[:100], ("month", *PATH_COLUMNS), n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             problems.add(raw.where(None, name),
                          f"unknown column ({hint}expected: month, {', '.join(PATH_COLUMNS)})")
@@ -86,7 +97,7 @@ def read_paths(path: Path, problems: Problems) -> pd.DataFrame | None:
     for row in raw.rows:
         record = {}
         try:
-            record["month"] = label(parse_month(row.cells.get("month")))
+            record["month"] = label(parse_input_month(row.cells.get("month")))
         except ValueError as exc:
             problems.add(raw.where(row, "month"), str(exc))
             continue
@@ -99,29 +110,55 @@ def read_paths(path: Path, problems: Problems) -> pd.DataFrame | None:
             if not text:
                 continue
             try:
-                value = float(text.replace(",", ""))
-            except ValueError:
-                problems.add(raw.where(row, column), f"expected a number (got {text!r})")
-                continue
-            if not np.isfinite(value):
-                problems.add(raw.where(row, column), f"must be a finite number (got {text})")
-                continue
-            if abs(value) > MAX_MAGNITUDE:
-                problems.add(raw.where(row, column),
-                             f"is too large (got {text}; at most {MAX_MAGNITUDE:g})")
-                continue
-            lowest_ok = 0.0 if column == "fees_btc_per_block" else None
-            if (value < 0) if lowest_ok is not None else (value <= 0):
-                bound = ">= 0" if lowest_ok is not None else "> 0"
-                problems.add(raw.where(row, column), f"must be {bound} (got {text})")
-                continue
-            record[column] = value
+                record[column] = path_rule(column).parse(text)
+            except ValueError as exc:
+                problems.add(raw.where(row, column), str(exc))
         records.append(record)
     if not raw.rows:
         problems.add(raw.source, "no rows")
     if not records:
         return None
+    first, last = parse_month(start), parse_month(start) + months - 1
+    given = sorted(parse_month(r["month"]) for r in records)
+    if not any(first <= m <= last for m in given):
+        problems.add(raw.source, f"no month inside the horizon ({label(first)} to "
+                                 f"{label(last)}): its months run from {label(given[0])} to "
+                                 f"{label(given[-1])}, so it would change nothing")
     return pd.DataFrame.from_records(records)
+
+
+@dataclass(frozen=True)
+class OutOfRange:
+    """The first month in which a derived series leaves its range."""
+
+    column: str
+    month: str
+    value: float
+    allowed: str
+
+
+def check_path(frame: pd.DataFrame) -> list[OutOfRange]:
+    """BTC price, network hashrate and hashprice of every month within the range of the
+    scenario key of that name (growth compounds past any range over a long horizon)."""
+    found = []
+    for column in ("btc_price_usd", "network_hashrate_ehs", "hashprice_usd_per_ph_day"):
+        rule = path_rule(column)
+        for month, value in zip(frame["month"], frame[column]):
+            if not (math.isfinite(value) and rule.within(value)):
+                found.append(OutOfRange(column, month, float(value), rule.range_text()))
+                break
+    return found
+
+
+def check_margins(frame: pd.DataFrame, campus: pd.Series) -> OutOfRange | None:
+    """The first month whose mining margin at a campus is not a finite, sane amount."""
+    limit = MAX_MINING_MARGIN_USD_PER_MW_MONTH
+    margin = mining_margin_usd_per_mw_month(frame, campus)
+    for month, value in zip(frame["month"], margin):
+        if not (math.isfinite(value) and abs(value) <= limit):
+            return OutOfRange("mining margin", month, float(value),
+                              f"between -{limit:,.0f} and {limit:,.0f} USD/MW-month")
+    return None
 
 
 def mining_margin_usd_per_mw_month(market: pd.DataFrame, campus: pd.Series) -> pd.Series:

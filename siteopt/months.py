@@ -10,7 +10,14 @@ import calendar
 import datetime as dt
 import re
 
-_LABEL = re.compile(r"^(\d{4})-(\d{2})$")
+from siteopt.errors import excerpt
+
+_LABEL = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+
+# Every month an input names lies in this window (scenario keys, table cells, paths files):
+# wide enough for any plan, narrow enough that months derived from it (a horizon of up to 50
+# years, leases running 50 more) stay far inside what calendar arithmetic handles.
+INPUT_MONTHS = ("2000-01", "2199-12")
 
 
 def parse_month(value: object) -> int:
@@ -23,8 +30,23 @@ def parse_month(value: object) -> int:
     text = str(value).strip()
     match = _LABEL.match(text)
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"expected a month as YYYY-MM (got {value!r})")
+        raise ValueError(f"expected a month as YYYY-MM (got {excerpt(value)})")
     return int(match.group(1)) * 12 + int(match.group(2)) - 1
+
+
+def parse_input_month(value: object) -> int:
+    """`parse_month` for a month read from an input: it must lie in INPUT_MONTHS."""
+    ordinal = parse_month(value)
+    first, last = (parse_month(m) for m in INPUT_MONTHS)
+    if not first <= ordinal <= last:
+        raise ValueError(f"must be a month between {INPUT_MONTHS[0]} and {INPUT_MONTHS[1]} "
+                         f"(got {label(ordinal)})")
+    return ordinal
+
+
+def input_years() -> tuple[int, int]:
+    """First and last calendar year of INPUT_MONTHS."""
+    return tuple(parse_month(m) // 12 for m in INPUT_MONTHS)  # type: ignore[return-value]
 
 
 def label(ordinal: int) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import math
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +11,8 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from siteopt.errors import InputError, Problem, Problems
-from siteopt.schema import Scenario
-from siteopt.tables import MAX_MAGNITUDE
+from siteopt.errors import EXCERPT_CHARS, InputError, Problem, Problems, excerpt
+from siteopt.schema import EntryProblems, Scenario
 
 MAX_SCENARIO_BYTES = 1_000_000
 MAX_EXTENDS_DEPTH = 20
@@ -65,7 +63,7 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        reason = (getattr(exc, "problem", None) or str(exc).splitlines()[0])[:200]
         raise InputError([Problem(where, f"not valid YAML{at}: {reason}")]) from None
     except RecursionError:
         raise InputError([Problem(where, "not valid YAML: nested too deeply")]) from None
@@ -132,6 +130,17 @@ class _BoundedSafeLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        # YAML reads 2027-02-30 as a date and 5,000 digits as an integer; both raise
+        # ValueError, which is not a YAMLError
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            shown = excerpt(node.value) if isinstance(node.value, str) else "a value"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown} cannot be read ({str(exc)[:100]})",
+                node.start_mark) from None
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         if isinstance(node, yaml.MappingNode):
@@ -219,17 +228,23 @@ def resolve(path: Path, where: str) -> Path:
     """`path.resolve()`, with a symlink loop reported instead of raised."""
     try:
         return path.resolve()
-    except (OSError, RuntimeError) as exc:  # Python < 3.13 raises RuntimeError on a loop
+    # Python < 3.13 raises RuntimeError on a loop; a NUL byte in a path raises ValueError
+    except (OSError, RuntimeError, ValueError) as exc:
         raise InputError([Problem(where, f"{path} cannot be resolved ({exc})")]) from None
 
 
-def guard_path(path: Path, root: Path, where: str) -> None:
-    """Paths read from scenario files stay inside the project, links and `..` resolved."""
+def guard_path(path: Path, root: Path, where: str, inside: str = "the project folder",
+               hint: str = "; a portfolio elsewhere can be given on the command line with "
+                           "--portfolio", named: bool = False) -> Path:
+    """Paths read from inputs stay inside `root`, links and `..` resolved; returns the
+    resolved path. Nothing of the file is read before this check, so nothing of it is shown.
+    `named`: `where` already names the file, the message need not repeat it."""
     resolved = resolve(path, where)
     if resolved != root and root not in resolved.parents:
-        raise InputError([Problem(where, f"{path} leaves the project folder {root} "
-                                         f"(resolves to {resolved}); a portfolio elsewhere can "
-                                         f"be given on the command line with --portfolio")])
+        subject = "links outside" if named else f"{path} leaves"
+        raise InputError([Problem(where, f"{subject} {inside} {root} (resolves to "
+                                         f"{resolved}){hint}")])
+    return resolved
 
 
 def load_scenario(path: str | Path, overrides: list | None = None) -> LoadedScenario:
@@ -245,8 +260,6 @@ def load_scenario(path: str | Path, overrides: list | None = None) -> LoadedScen
     if overrides:
         settings = apply_to_settings(settings, overrides)
     problems = Problems()
-    _check_finite(settings, (), origins, path, problems)
-    problems.raise_if_any()
     try:
         scenario = Scenario.model_validate(settings)
     except ValidationError as exc:
@@ -254,30 +267,22 @@ def load_scenario(path: str | Path, overrides: list | None = None) -> LoadedScen
             loc = _field_loc(err)
             if loc is None:
                 continue
-            source = _origin_of(loc, origins, path)
-            problems.add(f"scenario {source.name}: {'.'.join(loc)}", _message(err, loc))
+            error = err.get("ctx", {}).get("error")
+            # a mapping's entries (years of a budget, regions) are located one by one
+            entries = error.entries if isinstance(error, EntryProblems) else [(None, None)]
+            for key, message in entries:
+                at = loc if key is None else (*loc, key)
+                source = _origin_of(at, origins, path)
+                shown = ".".join(_key_text(part) for part in at)
+                problems.add(f"scenario {source.name}: {shown}", message or _message(err, loc))
         problems.raise_if_any()
         raise
     return LoadedScenario(scenario, path, settings, origins)
 
 
-def _check_finite(value: Any, loc: KeyPath, origins: dict[KeyPath, Path], default: Path,
-                  problems: Problems) -> None:
-    """YAML's .nan and .inf are floats that every bound lets through (nan compares false);
-    numbers like 1e300 pass upper-bound-free keys and make the solver give up."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_finite(item, (*loc, str(key)), origins, default, problems)
-    elif isinstance(value, list):
-        for item in value:
-            _check_finite(item, loc, origins, default, problems)
-    elif isinstance(value, float) and not math.isfinite(value):
-        problems.add(f"scenario {_origin_of(loc, origins, default).name}: {'.'.join(loc)}",
-                     f"must be a finite number (got {value})")
-    elif isinstance(value, (int, float)) and not isinstance(value, bool) \
-            and abs(value) > MAX_MAGNITUDE:
-        problems.add(f"scenario {_origin_of(loc, origins, default).name}: {'.'.join(loc)}",
-                     f"is too large (got {value:g}; at most {MAX_MAGNITUDE:g})")
+def _key_text(key: str) -> str:
+    """A key as a location shows it: keys come from the file, so long or odd ones are cut."""
+    return key if len(key) <= EXCERPT_CHARS and key.isprintable() else excerpt(key)
 
 
 def _field_loc(err: dict[str, Any]) -> KeyPath | None:
@@ -330,7 +335,7 @@ def _section_model(annotation: Any) -> type[BaseModel] | None:
 def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return repr(value) if isinstance(value, str) else str(value)
+    return excerpt(value)
 
 
 def _message(err: dict[str, Any], loc: KeyPath) -> str:

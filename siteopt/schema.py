@@ -1,28 +1,161 @@
-"""The one input contract: every table column and scenario key with its unit and meaning.
+"""The one input contract: every table column and scenario key with its unit, range and meaning.
 
 Loading, validation, the README's input tables (`siteopt schema`) and the Excel template all
-read this module, so a column is added here once and is then known everywhere.
+read this module, so a column is added here once and is then known everywhere. Every number
+is read by one rule (`NumberRule`): text is a number only in plain or 1,234,567 notation,
+true/false is never a number, each number has a range stated with its unit, and a `_pct`
+value between 0 and 1 is refused as a fraction typed for a percentage unless its field says
+small percentages are expected (`small_percent_ok`).
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import numbers
+import re
+import types
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from siteopt.months import label, parse_month
+from siteopt.errors import excerpt
+from siteopt.months import input_years, label, parse_input_month
+
+# ---------------------------------------------------------------------------------------------
+# Numbers: one rule for every numeric input, in tables and scenario files alike
+# ---------------------------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+(?:\.[0-9]{3})*,[0-9]+")
+_NOT_FINITE = {f"{sign}{word}" for sign in ("", "+", "-") for word in ("nan", "inf", "infinity")}
+
+
+def parse_number_text(text: str, expected: str = "a number") -> float:
+    """A number written as text. Commas are thousands separators only in the exact 1,234,567
+    pattern: deleting every comma read '42,50' as 4250 and '2.500,0' as 2.5."""
+    text = text.strip()
+    if _PLAIN.fullmatch(text) or text.lower() in _NOT_FINITE:
+        return float(text)
+    if _THOUSANDS.fullmatch(text):
+        return float(text.replace(",", ""))
+    if _DECIMAL_COMMA.fullmatch(text):
+        meant = text.replace(".", "").replace(",", ".")
+        raise ValueError(f"expected {expected} (got {excerpt(text)} — a decimal comma? "
+                         f"write {meant})")
+    if "," in text:
+        raise ValueError(f"expected {expected} (got {excerpt(text)}; a comma is read only as "
+                         f"a thousands separator, as in 1,234,567)")
+    raise ValueError(f"expected {expected} (got {excerpt(text)})")
+
+
+def show_number(number: float) -> str:
+    """A number as a message quotes it: whole numbers without a decimal point."""
+    if math.isfinite(number) and float(number).is_integer() and abs(number) < 1e16:
+        return str(int(number))
+    return repr(float(number))
+
+
+def _bound(number: float) -> str:
+    if float(number).is_integer() and abs(number) < 1e16:
+        return f"{int(number):,}"
+    return f"{number:g}"
+
+
+@dataclass(frozen=True)
+class NumberRule:
+    """How one numeric input is read and checked. `gt` excludes the lower bound itself."""
+
+    name: str
+    kind: Literal["int", "float"]
+    unit: str
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    small_percent_ok: bool = False
+
+    @property
+    def percent(self) -> bool:
+        return "_pct" in self.name
+
+    @property
+    def fraction_refused(self) -> bool:
+        """The one rule for percentages: 0 < |x| < 1 is most likely a fraction."""
+        return self.percent and not self.small_percent_ok
+
+    def range_text(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        low = self.ge if self.ge is not None else self.gt
+        if low is not None and self.le is not None:
+            if self.gt is not None:
+                return f"above {_bound(low)} and at most {_bound(self.le)}{unit}"
+            return f"between {_bound(low)} and {_bound(self.le)}{unit}"
+        if low is not None:
+            return f"{'above' if self.gt is not None else 'at least'} {_bound(low)}{unit}"
+        if self.le is not None:
+            return f"at most {_bound(self.le)}{unit}"
+        return "a number"
+
+    def within(self, number: float) -> bool:
+        return not ((self.ge is not None and number < self.ge)
+                    or (self.gt is not None and number <= self.gt)
+                    or (self.le is not None and number > self.le))
+
+    def parse(self, value: Any, number_format: str = "") -> int | float:
+        """The number `value` stands for; ValueError with the message a user reads.
+
+        `number_format` is an Excel cell's: a percent-formatted 0.08 shows as 8 %, which is
+        what the user typed in a `_pct` column."""
+        whole = self.kind == "int"
+        expected = "a whole number" if whole else "a number"
+        shown_as_percent = False  # the cell shows a % sign: what it shows is what was meant
+        if isinstance(value, bool):
+            raise ValueError(f"expected {expected}, not true/false (got {str(value).lower()})")
+        if isinstance(value, numbers.Real):
+            try:
+                number = float(value)
+            except OverflowError:  # a YAML integer of hundreds of digits
+                number = math.inf if value > 0 else -math.inf
+            if self.percent and "%" in number_format:
+                number, shown_as_percent = number * 100, True
+        elif isinstance(value, str):
+            text = value.strip()
+            if self.percent and text.endswith("%"):  # '8%' and '8' both mean 8 percent
+                text, shown_as_percent = text[:-1], True
+            number = parse_number_text(text, expected)
+        else:
+            raise ValueError(f"expected {expected} (got {excerpt(value)})")
+        if not math.isfinite(number):
+            raise ValueError(f"must be a finite number (got {excerpt(value)})")
+        if whole and not number.is_integer():
+            raise ValueError(f"expected a whole number (got {excerpt(value)})")
+        if self.fraction_refused and not shown_as_percent and 0 < abs(number) < 1:
+            raise ValueError(f"{number:g} looks like a fraction; write percent "
+                             f"({number * 100:g})")
+        if not self.within(number):
+            raise ValueError(f"must be {self.range_text()} (got {show_number(number)})")
+        return int(number) if whole else number
+
 
 # ---------------------------------------------------------------------------------------------
 # Portfolio tables
 # ---------------------------------------------------------------------------------------------
 
 Kind = Literal["id", "text", "float", "int", "month", "bool", "id_list"]
+MAX_ID_CHARS = 64
+# Ranges shared by several columns and keys: generous for any company (the largest campuses
+# draw about 1 GW), tight enough that nothing derived from them overflows.
+MAX_MW = 10_000
+MAX_USD = 1e12  # a trillion USD: no single input of one company is larger
+MAX_MONTHS = 600  # 50 years
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a portfolio table. `required=False` columns take `default` when empty."""
+    """One column of a portfolio table. `required=False` columns take `default` when empty.
+    Numeric columns have a range (`ge` or `gt`, and `le`) in their unit."""
 
     name: str
     kind: Kind
@@ -33,7 +166,13 @@ class Column:
     ge: float | None = None
     gt: float | None = None
     le: float | None = None
-    fraction_hint: bool = False  # a value in (0, 1) is most likely a fraction typed as percent
+    small_percent_ok: bool = False  # a `_pct` value in (0, 1) is meant, not a fraction
+
+    @property
+    def rule(self) -> NumberRule:
+        assert self.kind in ("float", "int"), self.name
+        return NumberRule(self.name, self.kind, self.unit, self.ge, self.gt, self.le,  # type: ignore[arg-type]
+                          self.small_percent_ok)
 
 
 @dataclass(frozen=True)
@@ -43,6 +182,7 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     required: bool = True
+    row_nouns: tuple[str, ...] = ()  # how messages name a row by its key: ('offer', 'phase')
 
     @property
     def key_columns(self) -> tuple[str, ...]:
@@ -55,80 +195,90 @@ class Table:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
+    @property
+    def row_label(self) -> tuple[tuple[str, str], ...]:
+        """(key column, noun) pairs: `offers.csv row 2 (offer A1)`."""
+        return tuple(zip(self.key_columns, self.row_nouns))
+
 
 CAMPUSES = Table(
     name="campuses",
     key="campus_id",
+    row_nouns=("campus",),
     description="One row per campus: its grid connection, mining fleet and what converting costs.",
     columns=(
         Column("campus_id", "id", "", "Unique id, used by offers and in every output."),
         Column("name", "text", "", "Display name."),
         Column("region", "text", "", "Grid region or market (ERCOT, PJM, ...).", required=False,
                default=""),
-        Column("grid_mw", "float", "MW", "Power available at the meter.", gt=0),
+        Column("grid_mw", "float", "MW", "Power available at the meter.", gt=0, le=MAX_MW),
         Column("power_price_usd_per_mwh", "float", "USD/MWh", "All-in price of power for mining.",
-               ge=0),
+               ge=0, le=1_000),
         Column("miner_mw", "float", "MW",
-               "Installed mining load at the meter, cooling included.", ge=0),
+               "Installed mining load at the meter, cooling included.", ge=0, le=MAX_MW),
         Column("fleet_efficiency_j_per_th", "float", "J/TH",
-               "Fleet efficiency at the meter (joules per terahash).", gt=0),
+               "Fleet efficiency at the meter (joules per terahash).", ge=5, le=500),
         Column("mining_opex_usd_per_mw_month", "float", "USD/MW-month",
-               "Mining opex other than power, per MW mining.", ge=0, required=False, default=0.0),
+               "Mining opex other than power, per MW mining.", ge=0, le=1_000_000,
+               required=False, default=0.0),
         Column("hpc_max_it_mw", "float", "IT MW",
                "Most critical-IT MW the site can host after conversion (0 = cannot convert).",
-               ge=0),
-        Column("hpc_block_it_mw", "float", "IT MW", "IT MW per conversion block (phase).", gt=0),
+               ge=0, le=MAX_MW),
+        Column("hpc_block_it_mw", "float", "IT MW", "IT MW per conversion block (phase).",
+               ge=0.1, le=MAX_MW),
         Column("hpc_pue", "float", "MW/IT MW",
                "Facility MW drawn per IT MW (power usage effectiveness).", ge=1.0, le=3.0),
-        Column("capex_usd_per_it_mw", "float", "USD/IT MW", "Fit-out capex per IT MW.", ge=0),
+        Column("capex_usd_per_it_mw", "float", "USD/IT MW", "Fit-out capex per IT MW.", ge=0,
+               le=100_000_000),
         Column("build_months", "int", "months",
                "Construction start to ready-for-service.", ge=1, le=60),
         Column("permit_ready", "month", "YYYY-MM",
                "First month construction may start; empty = permitted.", required=False),
         Column("hpc_opex_usd_per_it_mw_month", "float", "USD/IT MW-month",
                "Landlord's opex per ready IT MW (leases are triple-net: tenants pay power).",
-               ge=0, required=False, default=0.0),
+               ge=0, le=1_000_000, required=False, default=0.0),
         Column("asic_salvage_usd_per_mw", "float", "USD/MW",
                "Sale value of miners displaced by conversion, per MW of mining load.",
-               ge=0, required=False, default=0.0),
+               ge=0, le=10_000_000, required=False, default=0.0),
     ),
 )
 
 OFFERS = Table(
     name="offers",
     key="offer_id",
+    row_nouns=("offer",),
     description="One row per tenant offer or signed lease.",
     columns=(
         Column("offer_id", "id", "", "Unique id."),
         Column("tenant", "text", "", "Tenant name."),
-        Column("it_mw", "float", "IT MW", "Critical-IT MW leased.", gt=0),
+        Column("it_mw", "float", "IT MW", "Critical-IT MW leased.", gt=0, le=MAX_MW),
         Column("rate_usd_per_kw_month", "float", "USD/IT kW-month",
-               "Rent in the first lease year.", gt=0),
+               "Rent in the first lease year.", gt=0, le=1_000),
         Column("escalator_pct_per_year", "float", "%/yr",
                "Rent step at each lease anniversary (3 = 3 %).", ge=0, le=25, required=False,
-               default=0.0, fraction_hint=True),
-        Column("term_months", "int", "months", "Lease term.", ge=1, le=600),
+               default=0.0),
+        Column("term_months", "int", "months", "Lease term.", ge=1, le=MAX_MONTHS),
         Column("earliest_start", "month", "YYYY-MM", "First month the lease may start."),
         Column("latest_start", "month", "YYYY-MM", "Last month the lease may start."),
-        Column("campuses", "id_list", "", "Eligible campus_ids separated by ';', or '*' for all.",
-               required=False, default="*"),
+        Column("campuses", "id_list", "", "Eligible campus_ids separated by ';' (each once), "
+               "or '*' for all.", required=False, default="*"),
         Column("signed", "bool", "true/false",
                "Already signed: must be delivered.", required=False, default=False),
         Column("split", "bool", "true/false",
                "IT MW may be delivered at several eligible campuses, in whole blocks of each.",
                required=False, default=False),
         Column("late_penalty_usd_per_month", "float", "USD/month",
-               "Paid for each month the lease starts after latest_start.", ge=0,
+               "Paid for each month the lease starts after latest_start.", ge=0, le=1e9,
                required=False, default=0.0),
         Column("max_delay_months", "int", "months",
                "Months after latest_start the lease may still start (then it lapses).", ge=0,
                le=120, required=False, default=0),
         Column("prepayment_usd", "float", "USD",
                "Received at signing; credited against rent over prepayment_credit_months.",
-               ge=0, required=False, default=0.0),
+               ge=0, le=1e11, required=False, default=0.0),
         Column("prepayment_credit_months", "int", "months",
                "Months from the lease start over which the prepayment is credited evenly.",
-               ge=0, le=600, required=False, default=0),
+               ge=0, le=MAX_MONTHS, required=False, default=0),
         Column("tenant_capex_pct", "float", "%",
                "Share of the fit-out capex of the leased IT MW that the tenant pays.", ge=0,
                le=100, required=False, default=0.0),
@@ -142,16 +292,18 @@ OFFERS = Table(
 OFFER_PHASES = Table(
     name="offer_phases",
     key=("offer_id", "phase"),
+    row_nouns=("offer", "phase"),
     description="Optional. Phased delivery: replaces an offer's single it_mw by a ramp; rent "
                 "follows the MW delivered. Phases of an offer add up to its it_mw.",
     required=False,
     columns=(
         Column("offer_id", "id", "", "Offer the phase belongs to."),
-        Column("phase", "int", "", "Phase number (1, 2, ...), unique within the offer.", ge=1),
-        Column("it_mw", "float", "IT MW", "IT MW delivered in this phase.", gt=0),
+        Column("phase", "int", "", "Phase number (1, 2, ...), unique within the offer.", ge=1,
+               le=100),
+        Column("it_mw", "float", "IT MW", "IT MW delivered in this phase.", gt=0, le=MAX_MW),
         Column("months_after_start", "int", "months",
                "Delivery month counted from the lease start (the first phase at 0).", ge=0,
-               le=600),
+               le=MAX_MONTHS),
     ),
 )
 
@@ -168,22 +320,149 @@ def _unit(unit: str, **extra: Any) -> dict[str, Any]:
 
 def _month_label(value: Any) -> Any:
     # YAML reads an unquoted 2027-01-01 as a date: keep the month, as the tables do.
-    return label(parse_month(value))
+    return label(parse_input_month(value))
 
 
-def _not_a_fraction(value: float | None) -> float | None:
-    if value is not None and 0 < abs(value) < 1:
-        raise ValueError(f"{value:g} looks like a fraction; write percent ({value * 100:g})")
-    return value
+class EntryProblems(ValueError):
+    """Problems with entries of a mapping-valued key, each located at its entry."""
+
+    def __init__(self, entries: list[tuple[str, str]]):
+        self.entries = entries
+        super().__init__("; ".join(f"{key}: {message}" for key, message in entries))
+
+
+@dataclass(frozen=True)
+class _FieldNumbers:
+    """The number rules of one scenario key: for a number, and for a mapping's values."""
+
+    scalar: NumberRule | None
+    entries: NumberRule | None
+    year_keys: bool  # the mapping is keyed by calendar year
+
+    def read(self, value: Any) -> Any:
+        if isinstance(value, dict) and self.entries is not None:
+            return self._read_entries(value)
+        if self.scalar is not None and isinstance(value, (bool, numbers.Real, str)):
+            return self.scalar.parse(value)
+        return value  # not a number at all: the type check says what is wrong
+
+    def _read_entries(self, value: dict) -> dict:
+        out, problems, years = {}, [], set()
+        first, last = input_years()
+        for key, item in value.items():
+            shown = excerpt(key) if isinstance(key, str) else str(key).lower()
+            if self.year_keys:
+                year = None
+                if isinstance(key, int) and not isinstance(key, bool):
+                    year = key
+                elif isinstance(key, str) and key.strip().isdigit():
+                    year = int(key)
+                if year is None:
+                    problems.append((str(key), f"expected a year (got {shown})"))
+                    continue
+                if not first <= year <= last:
+                    problems.append((str(key), f"must be a year between {first} and {last} "
+                                               f"(got {year})"))
+                    continue
+                if year in years:  # 2027 and '2027' are two YAML keys but one year
+                    problems.append((str(key), f"year {year} is given more than once"))
+                    continue
+                years.add(year)
+                key = year
+            if isinstance(item, (bool, numbers.Real, str)):
+                try:
+                    item = self.entries.parse(item)
+                except ValueError as exc:
+                    problems.append((str(key), str(exc)))
+                    continue
+            out[key] = item
+        if problems:
+            raise EntryProblems(problems)
+        return out
+
+
+def _number_parts(annotation: Any) -> tuple[str, list[Any], bool] | None:
+    """(kind, constraints, keyed by year) of the number inside an annotation, or None."""
+    if annotation is int or annotation is float:
+        return ("int" if annotation is int else "float"), [], False
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        base, *meta = get_args(annotation)
+        found = _number_parts(base)
+        if found is None:
+            return None
+        constraints = [c for m in meta for c in getattr(m, "metadata", [m])]
+        return found[0], [*found[1], *constraints], found[2]
+    if origin is dict:
+        key, item = get_args(annotation)
+        found = _number_parts(item)
+        return None if found is None else (found[0], found[1], key is int)
+    return None
+
+
+def _rule(name: str, kind: str, constraints: list[Any], extra: dict[str, Any]) -> NumberRule:
+    bounds = {attr: getattr(c, attr) for c in constraints for attr in ("ge", "gt", "le")
+              if getattr(c, attr, None) is not None}
+    return NumberRule(name, kind, extra.get("unit", ""), **bounds,  # type: ignore[arg-type]
+                      small_percent_ok=bool(extra.get("small_percent_ok")))
+
+
+@functools.cache
+def field_numbers(model: type[BaseModel], name: str) -> _FieldNumbers | None:
+    """Number rules of a scenario key, read from its annotation and Field constraints."""
+    field = model.model_fields[name]
+    origin = get_origin(field.annotation)
+    members = get_args(field.annotation) if origin in (Union, types.UnionType) else \
+        (field.annotation,)
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    scalar = entries = None
+    year_keys = False
+    for member in members:
+        found = _number_parts(member)
+        if found is None:
+            continue
+        kind, constraints, by_year = found
+        if get_origin(member) is dict:
+            entries, year_keys = _rule(name, kind, constraints, extra), by_year
+        else:
+            scalar = _rule(name, kind, [*constraints, *field.metadata], extra)
+    if scalar is None and entries is None:
+        return None
+    return _FieldNumbers(scalar, entries, year_keys)
+
+
+def number_rules() -> dict[str, NumberRule]:
+    """Every numeric input of the schema by its key (`market.btc_price_usd`, or
+    `campuses.grid_mw` for a column): what the docs and the tests walk."""
+    rules: dict[str, NumberRule] = {}
+    for section, model in {"": Scenario, **SCENARIO_SECTIONS}.items():
+        for name in model.model_fields:
+            numbers_ = field_numbers(model, name)
+            key = f"{section}.{name}" if section else name
+            if numbers_ is not None:
+                rules[key] = numbers_.scalar or numbers_.entries  # type: ignore[assignment]
+    for table in TABLES.values():
+        for column in table.columns:
+            if column.kind in ("float", "int"):
+                rules[f"{table.name}.{column.name}"] = column.rule
+    return rules
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _read_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # Every numeric key, from its annotation: true is not 1, '42,50' is not 4250, and the
+        # range is checked with its unit in the message.
+        rules = field_numbers(cls, info.field_name)
+        return value if rules is None else rules.read(value)
+
 
 class Horizon(_Strict):
     start: str = Field(description="First month planned.", json_schema_extra=_unit("YYYY-MM"))
-    months: int = Field(ge=1, le=600, description="Months planned.",
+    months: int = Field(ge=1, le=MAX_MONTHS, description="Months planned.",
                         json_schema_extra=_unit("months"))
 
     _check_start = field_validator("start", mode="before")(_month_label)
@@ -195,52 +474,48 @@ class Limits(_Strict):
         "accepted leases (each lease counted once at its full MW).",
         json_schema_extra=_unit("%"))
     max_it_mw_started_per_year: float | None = Field(
-        None, ge=0, description="Company-wide IT MW that may start construction in a calendar "
-        "year (transformers, switchgear, OEM slots).", json_schema_extra=_unit("IT MW/yr"))
-    max_it_mw_started_per_year_by_region: dict[str, float] = Field(
+        None, ge=0, le=10 * MAX_MW, description="Company-wide IT MW that may start construction "
+        "in a calendar year (transformers, switchgear, OEM slots).",
+        json_schema_extra=_unit("IT MW/yr"))
+    max_it_mw_started_per_year_by_region: dict[
+        str, Annotated[float, Field(ge=0, le=10 * MAX_MW)]] = Field(
         {}, description="Per region (campuses.region): IT MW that may start construction in a "
         "calendar year.", json_schema_extra=_unit("IT MW/yr"))
 
-    _fraction = field_validator("max_tenant_share_pct")(_not_a_fraction)
-
-    @field_validator("max_it_mw_started_per_year_by_region")
-    @classmethod
-    def _non_negative(cls, value: dict[str, float]) -> dict[str, float]:
-        bad = {k: v for k, v in value.items() if v < 0}
-        if bad:
-            raise ValueError(f"caps must be >= 0 (got {bad})")
-        return value
-
 
 class Market(_Strict):
-    btc_price_usd: float = Field(gt=0, description="BTC price in the first month.",
+    btc_price_usd: float = Field(ge=1, le=100_000_000, description="BTC price in the first "
+                                 "month (and in every month of the path).",
                                  json_schema_extra=_unit("USD/BTC"))
     btc_price_growth_pct_per_year: float = Field(
-        0.0, gt=-100, le=1000, description="Annual growth of the BTC price.",
+        0.0, ge=-90, le=300, description="Annual growth of the BTC price.",
         json_schema_extra=_unit("%/yr"))
-    network_hashrate_ehs: float = Field(gt=0, description="Network hashrate in the first month.",
+    network_hashrate_ehs: float = Field(ge=0.1, le=100_000_000, description="Network hashrate "
+                                        "in the first month (and in every month of the path).",
                                         json_schema_extra=_unit("EH/s"))
     network_hashrate_growth_pct_per_year: float = Field(
-        0.0, gt=-100, le=1000, description="Annual growth of the network hashrate.",
+        0.0, ge=-90, le=300, description="Annual growth of the network hashrate.",
         json_schema_extra=_unit("%/yr"))
-    fees_btc_per_block: float = Field(0.0, ge=0, le=100, description="Transaction fees per block.",
-                                      json_schema_extra=_unit("BTC/block"))
+    fees_btc_per_block: float = Field(0.0, ge=0, le=50, description="Transaction fees per "
+                                      "block.", json_schema_extra=_unit("BTC/block"))
     block_subsidy_btc: float = Field(3.125, gt=0, le=50,
                                      description="Block subsidy before the first halving listed.",
                                      json_schema_extra=_unit("BTC/block"))
     halving_months: tuple[str, ...] = Field(
-        ("2028-04",), description="Months from which the subsidy halves.",
+        ("2028-04",), description="Months from which the subsidy halves (each once).",
         json_schema_extra=_unit("YYYY-MM list"))
     hashprice_usd_per_ph_day: float | None = Field(
-        None, gt=0, description="Flat hashprice overriding the formula (optional).",
+        None, gt=0, le=100_000, description="Flat hashprice overriding the formula "
+        "(optional; a hashprice path from the formula must stay in this range too).",
         json_schema_extra=_unit("USD/PH/s/day"))
     paths: str | None = Field(
         None, description="CSV of monthly values (month, btc_price_usd, network_hashrate_ehs, "
-        "fees_btc_per_block, hashprice_usd_per_ph_day) overriding the flat values; "
-        "relative to the scenario file.", json_schema_extra=_unit("path"))
+        "fees_btc_per_block, hashprice_usd_per_ph_day; each in the range of the key of that "
+        "name) overriding the flat values; relative to the scenario file.",
+        json_schema_extra=_unit("path"))
     hpc_spot_rate_usd_per_kw_month: float = Field(
-        0.0, ge=0, description="Rate at which ready IT MW that no lease uses can be let "
-        "(0 = never: nothing is built on speculation).",
+        0.0, ge=0, le=1_000, description="Rate at which ready IT MW that no lease uses can be "
+        "let (0 = never: nothing is built on speculation).",
         json_schema_extra=_unit("USD/IT kW-month"))
     hpc_spot_absorption_months: int = Field(
         0, ge=0, le=120, description="Months capacity must have been ready before it can be "
@@ -252,9 +527,14 @@ class Market(_Strict):
     @field_validator("halving_months", mode="before")
     @classmethod
     def _check_halvings(cls, value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            return tuple(_month_label(item) for item in value)
-        return value
+        if not isinstance(value, (list, tuple)):
+            return value
+        months = tuple(_month_label(item) for item in value)
+        twice = sorted({m for m in months if months.count(m) > 1})
+        if twice:  # each listing halves the subsidy once more
+            raise ValueError(f"{', '.join(twice)} listed more than once; each halving "
+                             f"is listed once")
+        return months
 
 
 class Debt(_Strict):
@@ -262,13 +542,11 @@ class Debt(_Strict):
                                "paid (loan to cost).", json_schema_extra=_unit("%"))
     rate_pct_per_year: float = Field(ge=0, le=100, description="Interest rate, annual "
                                      "effective.", json_schema_extra=_unit("%/yr"))
-    tenor_months: int = Field(ge=1, le=600, description="Months from a draw to its last "
+    tenor_months: int = Field(ge=1, le=MAX_MONTHS, description="Months from a draw to its last "
                               "repayment.", json_schema_extra=_unit("months"))
     amortisation: Literal["level", "bullet"] = Field(
         "level", description="level: equal monthly payments of interest and principal; "
         "bullet: interest monthly, principal at the end.", json_schema_extra=_unit(""))
-
-    _fraction = field_validator("max_ltc_pct", "rate_pct_per_year")(_not_a_fraction)
 
 
 class TerminalValue(_Strict):
@@ -292,18 +570,19 @@ class Finance(_Strict):
         True, description="Count cash already committed inside the horizon (rest of accepted "
         "leases with their HPC opex, rest of started capex) in months after it.",
         json_schema_extra=_unit("true/false"))
-    capex_budget_usd_per_year: float | dict[int, float] | None = Field(
+    capex_budget_usd_per_year: Annotated[float, Field(ge=0, le=MAX_USD)] | dict[
+        int, Annotated[float, Field(ge=0, le=MAX_USD)]] | None = Field(
         None, description="Landlord capex (after tenant capex) that may be paid per calendar "
         "year: one number for every year, or a map year → USD (years not listed: no cap).",
         json_schema_extra=_unit("USD/yr"))
     opening_cash_usd: float | None = Field(
-        None, ge=0, description="Cash at the start. When set, cash is tracked month by month "
-        "and may not fall below min_cash_usd.", json_schema_extra=_unit("USD"))
-    min_cash_usd: float = Field(0.0, ge=0, description="Cash floor (with opening_cash_usd).",
-                                json_schema_extra=_unit("USD"))
+        None, ge=0, le=MAX_USD, description="Cash at the start. When set, cash is tracked "
+        "month by month and may not fall below min_cash_usd.", json_schema_extra=_unit("USD"))
+    min_cash_usd: float = Field(0.0, ge=0, le=MAX_USD, description="Cash floor (with "
+                                "opening_cash_usd).", json_schema_extra=_unit("USD"))
     btc_treasury_btc: float = Field(
-        0.0, ge=0, description="BTC held at the start; may be sold in any month at that "
-        "month's price; what is left counts at the last month's price.",
+        0.0, ge=0, le=21_000_000, description="BTC held at the start; may be sold in any month "
+        "at that month's price; what is left counts at the last month's price.",
         json_schema_extra=_unit("BTC"))
     debt: Debt | None = Field(None, description="Project debt drawn as capex is paid "
                               "(optional).", json_schema_extra=_unit(""))
@@ -311,31 +590,54 @@ class Finance(_Strict):
                                           "after the horizon is valued.",
                                           json_schema_extra=_unit(""))
 
-    _fraction = field_validator("discount_rate_pct_per_year")(_not_a_fraction)
-
-    @field_validator("capex_budget_usd_per_year")
-    @classmethod
-    def _budget_non_negative(cls, value: float | dict[int, float] | None):
-        values = value.values() if isinstance(value, dict) else [value]
-        if any(v is not None and v < 0 for v in values):
-            raise ValueError(f"budgets must be >= 0 (got {value})")
-        return value
-
 
 class Solver(_Strict):
-    mip_gap_pct: float = Field(0.01, ge=0, le=100, description="Relative MIP gap to stop at.",
-                               json_schema_extra=_unit("%"))
-    time_limit_s: float = Field(600.0, gt=0, description="Wall-clock limit for HiGHS.",
-                                json_schema_extra=_unit("s"))
+    mip_gap_pct: float = Field(0.01, ge=0, le=100, description="Relative MIP gap to stop at "
+                               "(small values such as 0.01 are meant as percent).",
+                               json_schema_extra=_unit("%", small_percent_ok=True))
+    time_limit_s: float = Field(600.0, gt=0, le=10_000_000, description="Wall-clock limit for "
+                                "HiGHS.", json_schema_extra=_unit("s"))
     threads: int = Field(1, ge=1, le=256, description="HiGHS threads.",
-                         json_schema_extra=_unit("count"))
-    random_seed: int = Field(0, ge=0, description="HiGHS random seed (same seed, same plan).",
-                             json_schema_extra=_unit(""))
+                         json_schema_extra=_unit("threads"))
+    random_seed: int = Field(0, ge=0, le=2_147_483_647, description="HiGHS random seed (same "
+                             "seed, same plan).", json_schema_extra=_unit(""))
+
+
+# Names of what siteopt writes into an output folder next to scenario folders (batch, sweep)
+# or into a result folder: a scenario of that name would overwrite it or be overwritten.
+RESERVED_NAMES = frozenset({
+    "batch.csv", "comparison.xlsx", "sweep.xlsx", "summary.json", "plan.xlsx", "inputs",
+    "scenarios", "scenarios.csv", "campus_month.csv", "company_month.csv", "leases.csv",
+    "kpis.csv",
+})
+# Device names Windows reserves, with or without an extension (`con.txt` too).
+WINDOWS_DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                             *(f"lpt{i}" for i in range(10))})
+MAX_NAME_CHARS = 100
+_NAME = re.compile(rf"[A-Za-z0-9_][A-Za-z0-9_.\-]{{0,{MAX_NAME_CHARS - 1}}}")
+NAME_RULE = (f"use letters, digits, - and _ (and '.' after the first character), at most "
+             f"{MAX_NAME_CHARS} characters")
+
+
+def check_scenario_name(value: str) -> str:
+    """A scenario name becomes a folder name on every platform siteopt runs on."""
+    shown = excerpt(value)
+    if not _NAME.fullmatch(value) or value.endswith("."):
+        raise ValueError(f"{shown} cannot name a folder; {NAME_RULE}")
+    if value.lower() in RESERVED_NAMES:
+        raise ValueError(f"{shown} cannot name a folder: siteopt writes a file or folder of "
+                         f"that name in output folders; choose another name")
+    if value.split(".", 1)[0].lower() in WINDOWS_DEVICES:
+        raise ValueError(f"{shown} cannot name a folder: Windows reserves that name for a "
+                         f"device; choose another name")
+    return value
 
 
 class Scenario(_Strict):
-    name: str = Field(min_length=1, description="Scenario name; names the output folder.",
-                      json_schema_extra=_unit(""))
+    name: str = Field(min_length=1, description="Scenario name; names the output folder: "
+                      f"1–{MAX_NAME_CHARS} letters, digits, -, _ or . (not first), neither a "
+                      "name siteopt writes in output folders (batch.csv, summary.json, ...) "
+                      "nor a Windows device name (CON, NUL, ...).", json_schema_extra=_unit(""))
     description: str = Field("", description="One line shown in reports.",
                              json_schema_extra=_unit(""))
     portfolio: str = Field(min_length=1, description="Folder of CSV tables or one .xlsx "
@@ -347,13 +649,7 @@ class Scenario(_Strict):
     limits: Limits = Limits()
     solver: Solver = Solver()
 
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, value: str) -> str:
-        bad = set(value) & set('/\\:*?"<>|')
-        if bad or value.strip() != value or value in {".", ".."}:
-            raise ValueError(f"{value!r} cannot name a folder; use letters, digits, - and _")
-        return value
+    _safe_name = field_validator("name")(check_scenario_name)
 
 
 SCENARIO_SECTIONS: dict[str, type[BaseModel]] = {

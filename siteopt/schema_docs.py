@@ -4,36 +4,74 @@ from __future__ import annotations
 
 from typing import Any
 
-from siteopt.schema import SCENARIO_SECTIONS, TABLES, Scenario
+from siteopt.months import INPUT_MONTHS
+from siteopt.schema import (
+    MAX_ID_CHARS,
+    SCENARIO_SECTIONS,
+    TABLES,
+    Column,
+    NumberRule,
+    Scenario,
+    field_numbers,
+)
+
+MONTH_RANGE = f"{INPUT_MONTHS[0]} to {INPUT_MONTHS[1]}"
 
 
-def _scenario_rows(model: Any, prefix: str) -> list[tuple[str, str, str, str]]:
+def _range(rule: NumberRule | None, unit: str) -> str:
+    """A key's or column's range as the tables show it (the unit has its own column)."""
+    if rule is not None:
+        return NumberRule(rule.name, rule.kind, "", rule.ge, rule.gt, rule.le).range_text()
+    return MONTH_RANGE if unit.startswith("YYYY-MM") else ""
+
+
+def _column_range(column: Column) -> str:
+    if column.kind in ("float", "int"):
+        return _range(column.rule, column.unit)
+    if column.kind == "id":
+        return f"letters, digits, - _ . (at most {MAX_ID_CHARS})"
+    return _range(None, column.unit)
+
+
+def _scenario_rows(model: Any, prefix: str) -> list[tuple[str, ...]]:
     rows = []
     for name, field in model.model_fields.items():
         if f"{prefix}{name}" in SCENARIO_SECTIONS:
             continue  # a section: its keys are listed one by one
         extra = field.json_schema_extra or {}
+        unit = extra.get("unit", "")
+        numbers = field_numbers(model, name)
+        rule = numbers and (numbers.scalar or numbers.entries)
         default = "required" if field.is_required() else repr(field.default)
-        rows.append((f"{prefix}{name}", extra.get("unit", ""), default, field.description or ""))
+        rows.append((f"{prefix}{name}", unit, _range(rule, unit), default,
+                     field.description or ""))
     return rows
 
 
 def schema_markdown() -> str:
     lines = ["### Scenario keys (YAML)", "",
-             "| key | unit | default | meaning |", "|---|---|---|---|",
-             "| `extends` | path | none | Another scenario this one inherits and overrides "
+             "Every number has a range in its unit; outside it, it is refused with the range in "
+             "the message. Numbers written as text are plain (`1234.5`) or grouped by "
+             "thousands (`1,234,567.5`); a decimal comma (`42,50`) and true/false are refused. "
+             "A `_pct` value between 0 and 1 is refused as a probable fraction (write 8 for "
+             "8 %) unless it carries a % sign (`0.5%`, or an Excel cell formatted as percent) "
+             "or small percentages are expected (`solver.mip_gap_pct`). "
+             f"Months lie between {INPUT_MONTHS[0]} and {INPUT_MONTHS[1]}.",
+             "", "| key | unit | range | default | meaning |", "|---|---|---|---|---|",
+             "| `extends` | path |  | none | Another scenario this one inherits and overrides "
              "(deep merge). |"]
     rows = _scenario_rows(Scenario, "")
     for section, model in SCENARIO_SECTIONS.items():
         rows += _scenario_rows(model, f"{section}.")
-    lines += [f"| `{k}` | {u} | {d} | {m} |" for k, u, d, m in rows]
+    lines += [f"| `{k}` | {u} | {r} | {d} | {m} |" for k, u, r, d, m in rows]
     for table in TABLES.values():
         lines += ["", f"### `{table.name}` table (`{table.name}.csv` or sheet `{table.name}`)",
                   "", table.description, "",
-                  "| column | unit | required | meaning |", "|---|---|---|---|"]
+                  "| column | unit | range | required | meaning |", "|---|---|---|---|---|"]
         for col in table.columns:
             need = "yes" if col.required else f"no (default {col.default!r})"
-            lines.append(f"| `{col.name}` | {col.unit} | {need} | {col.description} |")
+            lines.append(f"| `{col.name}` | {col.unit} | {_column_range(col)} | {need} | "
+                         f"{col.description} |")
     return "\n".join(lines) + "\n"
 
 
@@ -42,6 +80,7 @@ def schema_json() -> dict[str, Any]:
         "scenario": Scenario.model_json_schema(),
         "tables": {t.name: [{"name": c.name, "kind": c.kind, "unit": c.unit,
                              "required": c.required, "default": c.default,
+                             "range": _column_range(c),
                              "description": c.description} for c in t.columns]
                    for t in TABLES.values()},
     }

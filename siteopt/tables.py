@@ -1,8 +1,9 @@
 """Portfolio tables from a folder of CSV files or one .xlsx workbook, parsed by the schema.
 
-Every cell is parsed against its column's kind and bounds; every problem is collected with
-its location (`campuses.csv row 4, hpc_pue` or `portfolio.xlsx campuses!J4, hpc_pue`) and
-raised once. Row numbers are what a spreadsheet shows: the header is row 1.
+Every cell is parsed against its column's kind and range; every problem is collected with
+its location and the row's id (`campuses.csv row 4 (campus TX-ROCK), hpc_pue` or
+`portfolio.xlsx campuses!J4 (campus TX-ROCK), hpc_pue`) and raised once. Row numbers are what
+a spreadsheet shows: the header is row 1. Messages quote cells only as short, escaped excerpts.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import csv
 import datetime as dt
 import difflib
 import io
-import math
 import re
 import zipfile
 import zlib
@@ -22,18 +22,17 @@ from xml.etree import ElementTree
 
 import pandas as pd
 
-from siteopt.errors import InputError, Problem, Problems
-from siteopt.months import label, parse_month
-from siteopt.schema import Column, Table
+from siteopt.errors import InputError, Problem, Problems, excerpt
+from siteopt.months import label, parse_input_month
+from siteopt.schema import MAX_ID_CHARS, Column, Table
 
 MAX_CSV_BYTES = 50_000_000
 MAX_XLSX_BYTES = 50_000_000
 MAX_XLSX_UNZIPPED_BYTES = 200_000_000
 MAX_XLSX_ENTRIES = 2_000
 MAX_ROWS = 100_000
-MAX_MAGNITUDE = 1e15  # no input is this large; 1e300 made HiGHS give up without a word
 MAX_XLSX_CELLS = 5_000_000  # a row with one cell in column XFD is 16,384 cells wide
-_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_ID = re.compile(rf"[A-Za-z0-9_.\-]{{1,{MAX_ID_CHARS}}}")
 _TRUE = {"true", "yes", "1", "y", "t"}
 _FALSE = {"false", "no", "0", "n", "f"}
 
@@ -48,20 +47,46 @@ class RawRow:
     letters: dict[str, str]
 
 
+class _Reported:
+    """A cell whose problem the reader has already reported (a formula without a saved
+    value, a merged cell): it reads as empty and gets no second message."""
+
+    def __repr__(self) -> str:
+        return "<reported>"
+
+
+REPORTED = _Reported()
+
+
 @dataclass(frozen=True)
 class RawTable:
     source: str  # 'campuses.csv' or 'portfolio.xlsx campuses'
     header: list[str]
     rows: list[RawRow]
     excel: bool
+    row_label: tuple[tuple[str, str], ...] = ()  # (key column, noun): 'row 2 (offer A1)'
+    problems: tuple[Problem, ...] = ()  # found while reading, reported with the cell problems
 
     def where(self, row: RawRow | None, column: str | None = None) -> str:
         if row is None:
-            return self.source if column is None else f"{self.source}, column {column!r}"
+            return self.source if column is None else \
+                f"{self.source}, column {excerpt(column)}"
+        # a problem with the key cell itself quotes the key in its message
+        name = "" if column in dict(self.row_label) else self.row_name(row)
+        named = f" ({name})" if name else ""
         if self.excel:
             cell = f"!{row.letters.get(column, '')}{row.row}" if column else f" row {row.row}"
-            return f"{self.source}{cell}" + (f", {column}" if column else "")
-        return f"{self.source} row {row.row}" + (f", {column}" if column else "")
+            return f"{self.source}{cell}{named}" + (f", {column}" if column else "")
+        return f"{self.source} row {row.row}{named}" + (f", {column}" if column else "")
+
+    def row_name(self, row: RawRow) -> str:
+        """'offer A1', 'offer O2 phase 1': the row's key as read, when it reads as an id."""
+        parts = []
+        for column, noun in self.row_label:
+            text = _text(row.cells.get(column)) if not _empty(row.cells.get(column)) else ""
+            if _ID.fullmatch(text):
+                parts.append(f"{noun} {text}")
+        return " ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,7 +94,7 @@ class RawTable:
 # ---------------------------------------------------------------------------------------------
 
 
-def read_csv_table(path: Path) -> RawTable:
+def read_csv_table(path: Path, row_label: tuple[tuple[str, str], ...] = ()) -> RawTable:
     source = path.name
     try:
         with path.open("rb") as f:  # at most one byte more than allowed, whatever stat says
@@ -102,8 +127,8 @@ def read_csv_table(path: Path) -> RawTable:
     except csv.Error as exc:
         hint = " (a quoted value is never closed)" if "end of data" in str(exc) else ""
         raise InputError([Problem(f"{source} row {start}",
-                                  f"not valid CSV: {exc}{hint}")]) from None
-    return RawTable(source, header, rows, excel=False)
+                                  f"not valid CSV: {str(exc)[:200]}{hint}")]) from None
+    return RawTable(source, header, rows, excel=False, row_label=row_label)
 
 
 def _by_header(header: list[str], cells: list[Any]) -> dict[str, Any]:
@@ -138,7 +163,9 @@ def check_xlsx_container(path: Path) -> None:
                                          ".xlsx workbook")])
 
 
-def read_xlsx_tables(path: Path, names: list[str]) -> dict[str, RawTable]:
+def read_xlsx_tables(path: Path, names: list[str],
+                     row_labels: dict[str, tuple[tuple[str, str], ...]] | None = None
+                     ) -> dict[str, RawTable]:
     """Sheets named like the tables; a missing sheet is simply absent from the result."""
     import openpyxl
 
@@ -155,7 +182,9 @@ def read_xlsx_tables(path: Path, names: list[str]) -> dict[str, RawTable]:
                 continue
             where = f"{path.name} {name}"
             try:
-                tables[name] = _read_sheet(wb[name], where)
+                ws = wb[name]
+                table = _read_sheet(ws, where, (row_labels or {}).get(name, ()))
+                tables[name] = _with_hidden_cells(table, _scan_sheet(ws))
             except InputError:
                 raise
             except Exception as exc:  # sheets are parsed lazily: a damaged one fails here
@@ -165,7 +194,7 @@ def read_xlsx_tables(path: Path, names: list[str]) -> dict[str, RawTable]:
     return tables
 
 
-def _read_sheet(ws: Any, where: str) -> RawTable:
+def _read_sheet(ws: Any, where: str, row_label: tuple[tuple[str, str], ...] = ()) -> RawTable:
     from openpyxl.utils import get_column_letter
 
     # The <dimension> a sheet declares can lie: a tiny file declaring A1:XFD1048576 would
@@ -192,7 +221,106 @@ def _read_sheet(ws: Any, where: str) -> RawTable:
             continue
         formats = {h: getattr(c, "number_format", "") or "" for h, c in zip(header, row)}
         rows.append(RawRow(r, _by_header(header, values), formats, letters))
-    return RawTable(where, header, rows, excel=True)
+    return RawTable(where, header, rows, excel=True, row_label=row_label)
+
+
+@dataclass(frozen=True)
+class _SheetScan:
+    formulas: dict[tuple[int, int], str]  # (row, column) → formula text, no value saved
+    merged: list[str]  # ranges such as 'C2:C4'
+
+
+def _scan_sheet(ws: Any) -> _SheetScan:
+    """What openpyxl's read-only mode hides: merged ranges (their cells read as empty) and
+    formulas without a saved value (they read as empty when only values are loaded). One
+    more pass over the sheet's XML, which has already passed the size and shape guards."""
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    formulas: dict[tuple[int, int], str] = {}
+    merged: list[str] = []
+    row = column = 0
+    # ReadOnlyWorksheet keeps the sheet's part; there is no public way to reach its XML.
+    with ws._get_source() as source:
+        for event, element in iterparse(source, events=("start", "end")):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if event == "start":
+                if tag == "row":  # rows and cells may leave out their position (r)
+                    row, column = int(element.get("r") or row + 1), 0
+                continue
+            if tag == "c":
+                where = element.get("r")
+                row, column = coordinate_to_tuple(where) if where else (row, column + 1)
+                formula = value = None
+                for child in element:
+                    part = child.tag.rsplit("}", 1)[-1]
+                    if part == "f":
+                        formula = child.text or ""
+                    elif part == "v":
+                        value = child.text
+                # a text result may be empty (t="str"); an empty number was never calculated
+                calculated = bool(value) or element.get("t") in ("str", "inlineStr")
+                if formula is not None and not calculated:
+                    formulas[row, column] = formula
+                element.clear()
+            elif tag == "row":
+                element.clear()
+            elif tag == "mergeCell" and element.get("ref"):
+                merged.append(element.get("ref"))
+    return _SheetScan(formulas, merged)
+
+
+MAX_HIDDEN_REPORTED = 50  # merged ranges or formulas listed one by one; the rest counted
+
+
+def _with_hidden_cells(table: RawTable, scan: _SheetScan) -> RawTable:
+    """The table with formula cells without a value and merged cells reported (located like
+    any cell, with the row's id) and blanked, so they never silently take a default."""
+    import bisect
+
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.cell import range_boundaries
+
+    if not scan.formulas and not scan.merged:
+        return table
+    by_row = {row.row: row for row in table.rows}
+    numbers = sorted(by_row)
+    names = dict(enumerate(table.header, start=1))
+    problems: list[Problem] = []
+    hidden: dict[int, set[str]] = {}
+
+    def where(r: int, c: int | None, ref: str) -> str:
+        row, column = by_row.get(r), names.get(c) if c else None
+        if row is not None and column:
+            return table.where(row, column)
+        name = table.row_name(row) if row is not None else ""
+        return f"{table.source}!{ref}" + (f" ({name})" if name else "") + \
+            (f", {column}" if column else "")
+
+    for ref in scan.merged[:MAX_HIDDEN_REPORTED]:
+        c1, r1, c2, r2 = range_boundaries(ref)
+        problems.append(Problem(where(r1, c1 if c1 == c2 else None, ref),
+                                f"merged cells {ref}; unmerge them and fill in each cell (a "
+                                f"merged range keeps its value in its first cell only)"))
+        covered = {n for c, n in names.items() if c1 <= c <= c2 and n}
+        for r in numbers[bisect.bisect_left(numbers, r1):bisect.bisect_right(numbers, r2)]:
+            hidden.setdefault(r, set()).update(covered)
+    for n, ((r, c), formula) in enumerate(sorted(scan.formulas.items())):
+        if n < MAX_HIDDEN_REPORTED:
+            problems.append(Problem(where(r, c, f"{get_column_letter(c)}{r}"),
+                                    f"formula {excerpt('=' + formula, 40)} has no saved value; "
+                                    f"recalculate and save in Excel"))
+        if names.get(c):
+            hidden.setdefault(r, set()).add(names[c])
+    for found, what in ((scan.merged, "merged ranges"),
+                        (scan.formulas, "formulas without a saved value")):
+        if len(found) > MAX_HIDDEN_REPORTED:
+            problems.append(Problem(table.source, f"{len(found) - MAX_HIDDEN_REPORTED:,} more "
+                                                  f"{what}"))
+    rows = [RawRow(row.row, {**row.cells, **dict.fromkeys(hidden.get(row.row, ()), REPORTED)},
+                   row.formats, row.letters) for row in table.rows]
+    return RawTable(table.source, table.header, rows, table.excel, table.row_label,
+                    (*table.problems, *problems))
 
 
 def _unreadable(exc: BaseException) -> str:
@@ -213,7 +341,7 @@ def _unreadable(exc: BaseException) -> str:
         return f"the file is damaged (not valid XML: {bad_xml}); save it again from Excel " \
                f"as .xlsx"
     first = (str(exc).splitlines() or [""])[0].strip().rstrip(".") or type(exc).__name__
-    return f"cannot be read as an .xlsx workbook ({first})"
+    return f"cannot be read as an .xlsx workbook ({first[:120]})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,54 +354,22 @@ def _show(value: Any) -> str:
         return str(int(value))
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()[:10]
-    return repr(value) if isinstance(value, str) else str(value)
+    return excerpt(value)
 
 
 def _empty(value: Any) -> bool:
-    if value is None:
+    if value is None or value is REPORTED:
         return True
     return isinstance(value, str) and not value.strip()
-
-
-def _number(value: Any, fmt: str, percent: bool) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number (got {_show(value)})")
-    if isinstance(value, (int, float)):
-        number = float(value)
-        if percent and "%" in fmt:  # Excel shows 8 % for a stored 0.08: the user typed percent
-            number *= 100
-    else:
-        # '8%' and '8' both mean 8 percent in *_pct columns; thousands separators are allowed.
-        text = str(value).strip().replace(",", "").replace("_", "")
-        if percent:
-            text = text.rstrip("%").strip()
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError(f"expected a number (got {_show(value)})") from None
-    if not math.isfinite(number):
-        raise ValueError(f"must be a finite number (got {_show(value)})")
-    if abs(number) > MAX_MAGNITUDE:
-        raise ValueError(f"is too large (got {_show(value)}; at most {MAX_MAGNITUDE:g})")
-    return number
 
 
 def parse_cell(column: Column, value: Any, fmt: str = "") -> Any:
     """Parse one cell; raises ValueError with the message a user sees."""
     kind = column.kind
-    percent = "_pct" in column.name
-    if kind == "float":
-        number = _number(value, fmt, percent)
-        _check_bounds(column, number)
-        return number
-    if kind == "int":
-        number = _number(value, fmt, percent)
-        if not number.is_integer():
-            raise ValueError(f"expected a whole number (got {_show(value)})")
-        _check_bounds(column, number)
-        return int(number)
+    if kind in ("float", "int"):
+        return column.rule.parse(value, fmt)
     if kind == "month":
-        return label(parse_month(value))
+        return label(parse_input_month(value))
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -287,36 +383,34 @@ def parse_cell(column: Column, value: Any, fmt: str = "") -> Any:
         raise ValueError(f"expected true or false (got {_show(value)})")
     if kind == "id":
         text = _text(value)
-        if not _ID.match(text):
-            raise ValueError(
-                f"expected an id of letters, digits, '-', '_' or '.' (got {_show(text)})")
+        if not _ID.fullmatch(text):
+            raise ValueError(f"expected an id of letters, digits, '-', '_' or '.' (at most "
+                             f"{MAX_ID_CHARS} characters; got {_show(text)})")
         return text
     if kind == "id_list":
-        text = _text(value)
-        if text == "*":
-            return ("*",)
-        ids = tuple(part.strip() for part in text.split(";") if part.strip())
-        bad = [i for i in ids if not _ID.match(i)]
-        if not ids or bad:
-            raise ValueError(f"expected ids separated by ';' or '*' (got {_show(text)})")
-        return ids
+        return _id_list(_text(value))
     return _text(value)
+
+
+def _id_list(text: str) -> tuple[str, ...]:
+    if text == "*":
+        return ("*",)
+    ids = tuple(part.strip() for part in text.split(";") if part.strip())
+    if "*" in ids:
+        raise ValueError(f"'*' (every campus) stands alone (got {_show(text)})")
+    if not ids or any(not _ID.fullmatch(i) for i in ids):
+        raise ValueError(f"expected ids separated by ';' or '*' (got {_show(text)})")
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:  # listed twice, a campus would count twice wherever capacity is summed
+        raise ValueError(f"{', '.join(map(repr, twice))} listed more than once (got "
+                         f"{_show(text)}); list each id once")
+    return ids
 
 
 def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
-
-
-def _check_bounds(column: Column, number: float) -> None:
-    if column.fraction_hint and 0 < abs(number) < 1:
-        raise ValueError(f"{number:g} looks like a fraction; write percent ({number * 100:g})")
-    for limit, op, ok in ((column.ge, ">=", lambda a, b: a >= b),
-                          (column.gt, ">", lambda a, b: a > b),
-                          (column.le, "<=", lambda a, b: a <= b)):
-        if limit is not None and not ok(number, limit):
-            raise ValueError(f"must be {op} {limit} (got {_show(number)})")
 
 
 def parse_table(table: Table, raw: RawTable, problems: Problems) -> pd.DataFrame:
@@ -326,7 +420,7 @@ def parse_table(table: Table, raw: RawTable, problems: Problems) -> pd.DataFrame
         problems.add(raw.where(None, name), "appears more than once in the header")
     for name in raw.header:
         if name and name not in known:
-            close = difflib.get_close_matches(name, table.column_names, n=1)
+            close = difflib.get_close_matches(name[:100], table.column_names, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             problems.add(raw.where(None, name),
                          f"unknown column ({hint}expected: {', '.join(table.column_names)})")
@@ -334,6 +428,8 @@ def parse_table(table: Table, raw: RawTable, problems: Problems) -> pd.DataFrame
     for col in table.columns:
         if col.required and col.name not in header:
             problems.add(raw.source, f"missing required column {col.name!r}")
+    for problem in raw.problems:
+        problems.add(problem.where, problem.message)
     records = []
     for row in raw.rows:
         record: dict[str, Any] = {"row": row.row}
@@ -343,7 +439,7 @@ def parse_table(table: Table, raw: RawTable, problems: Problems) -> pd.DataFrame
         for col in table.columns:
             value = row.cells.get(col.name)
             if _empty(value):
-                if col.required and col.name in header:
+                if col.required and col.name in header and value is not REPORTED:
                     problems.add(raw.where(row, col.name), "required value is missing")
                 record[col.name] = col.default
                 continue
@@ -374,7 +470,7 @@ def _check_unique(table: Table, raw: RawTable, frame: pd.DataFrame, problems: Pr
         if key in first:
             label = "id" if len(key) == 1 else " + ".join(columns)
             problems.add(raw.where(row, columns[-1]),
-                         f"duplicate {label} {shown!r} (first on row {first[key]})")
+                         f"duplicate {label} {excerpt(shown)} (first on row {first[key]})")
         else:
             first[key] = row.row
 

@@ -138,7 +138,7 @@ def test_overrides_change_inputs_before_validation(tmp_path):
     assert (inputs.offers["rate_usd_per_kw_month"]
             == plain.offers["rate_usd_per_kw_month"] - 10).all()
     assert inputs.input_hash != plain.input_hash
-    with pytest.raises(InputError, match="must be >= 1.0"):
+    with pytest.raises(InputError, match="must be between 1 and 3 MW/IT MW"):
         load_inputs(base, overrides=[Override("campuses.hpc_pue", "set", 0.5)])
     with pytest.raises(InputError, match="no campuses row 'NOPE'"):
         load_inputs(base, overrides=[Override("campuses.grid_mw", "scale", 2, row="NOPE")])

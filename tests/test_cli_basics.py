@@ -80,7 +80,7 @@ def test_validate_bad_case_exits_1_with_the_located_message(case):
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         "Invalid input (1 problem):",
-        "  campuses.csv row 4, hpc_pue: must be >= 1.0 (got 0.9)",
+        "  campuses.csv row 4 (campus C3), hpc_pue: must be between 1 and 3 MW/IT MW (got 0.9)",
     ]
     assert "Traceback" not in result.output
 
@@ -93,9 +93,9 @@ def test_validate_reports_every_problem(case):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "Invalid input (3 problems):",
-        "  campuses.csv row 2, grid_mw: expected a number (got 'x')",
-        "  campuses.csv row 2, hpc_pue: must be <= 3.0 (got 5)",
-        "  offers.csv row 2, signed: expected true or false (got 'maybe')",
+        "  campuses.csv row 2 (campus C1), grid_mw: expected a number (got 'x')",
+        "  campuses.csv row 2 (campus C1), hpc_pue: must be between 1 and 3 MW/IT MW (got 5)",
+        "  offers.csv row 2 (offer O1), signed: expected true or false (got 'maybe')",
     ]
 
 
@@ -123,8 +123,8 @@ def test_validate_prints_warnings_on_stderr_and_succeeds(case):
 
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
-        "warning: campuses.csv row 2, permit_ready: 2030-01 is after the horizon ends (2027-12); "
-        "campus C1 cannot convert"]
+        "warning: campuses.csv row 2 (campus C1), permit_ready: 2030-01 is after the horizon "
+        "ends (2027-12); campus C1 cannot convert"]
     assert "valid — 1 campuses, 0 offers, 12 months from 2027-01" in result.stdout
 
 
@@ -166,7 +166,8 @@ def test_hashprice_bad_case_exits_1(case):
 
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert "scenario scenario.yaml: horizon.months: must be >= 1 (got 0)" in result.stderr
+    assert "scenario scenario.yaml: horizon.months: must be between 1 and 600 months (got 0)" \
+        in result.stderr
 
 
 def test_schema_lists_every_column():

@@ -205,7 +205,7 @@ def test_exit_codes(case, tmp_path):
     assert run_cli("validate", str(BASE))[0] == 0
     bad = case(campuses=[{"hpc_pue": 0.9}])
     code, _, err = run_cli("validate", str(bad))
-    assert code == 1 and "hpc_pue: must be >= 1.0 (got 0.9)" in err
+    assert code == 1 and "hpc_pue: must be between 1 and 3 MW/IT MW (got 0.9)" in err
     assert run_cli("solve", str(BASE), "--no-such-option")[0] == 2
     assert run_cli("solve")[0] == 2
     # 0 (plan), 1 (infeasible), 3 (limit without plan) and 130 (Ctrl-C) are tested above.

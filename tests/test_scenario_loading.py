@@ -102,8 +102,8 @@ def test_xlsx_plain_fraction_without_percent_format_is_still_refused(both):
         load_inputs(both / "xlsx.yaml")
 
     assert [str(p) for p in err.value.problems] == [
-        "portfolio.xlsx offers!E2, escalator_pct_per_year: 0.03 looks like a fraction; "
-        "write percent (3)"]
+        "portfolio.xlsx offers!E2 (offer OF-A), escalator_pct_per_year: 0.03 looks like a "
+        "fraction; write percent (3)"]
 
 
 def test_input_hash_is_stable_and_follows_the_tables(both):
@@ -248,11 +248,13 @@ def test_an_error_set_in_the_child_is_located_in_the_child(tmp_path):
 
     with pytest.raises(InputError) as err:
         load_scenario(tmp_path / "child.yaml")
-    assert str(err.value) == "scenario child.yaml: market.btc_price_usd: must be > 0 (got -5)"
+    assert str(err.value) == "scenario child.yaml: market.btc_price_usd: must be between 1 " \
+        "and 100,000,000 USD/BTC (got -5)"
 
     with pytest.raises(InputError) as err:
         load_scenario(tmp_path / "other.yaml")
-    assert str(err.value) == "scenario other.yaml: horizon.months: must be >= 1 (got 0)"
+    assert str(err.value) == "scenario other.yaml: horizon.months: must be between 1 and " \
+        "600 months (got 0)"
 
 
 def test_unquoted_yaml_dates_are_read_as_months(case):

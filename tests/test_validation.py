@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 import yaml
 
-from siteopt.errors import InputError
+from siteopt.errors import InputError, escape_controls, excerpt
 from siteopt.inputs import load_inputs
 from siteopt.schema import CAMPUSES, OFFERS, Scenario, Solver
 
@@ -74,7 +74,8 @@ def test_the_default_case_is_valid(case):
 def test_required_value_missing(case):
     scenario = case(campuses=[{"grid_mw": ""}])
 
-    assert problems(scenario) == ["campuses.csv row 2, grid_mw: required value is missing"]
+    assert problems(scenario) == [
+        "campuses.csv row 2 (campus C1), grid_mw: required value is missing"]
 
 
 def test_optional_value_missing_takes_its_default(case):
@@ -93,20 +94,23 @@ def test_optional_value_missing_takes_its_default(case):
 def test_lower_bound_ge(case):
     scenario = case(campuses=[*THREE[:2], {"campus_id": "C3", "hpc_pue": 0.9}])
 
-    assert problems(scenario) == ["campuses.csv row 4, hpc_pue: must be >= 1.0 (got 0.9)"]
+    assert problems(scenario) == [
+        "campuses.csv row 4 (campus C3), hpc_pue: must be between 1 and 3 MW/IT MW (got 0.9)"]
 
 
 def test_lower_bound_gt(case):
     scenario = case(campuses=[{"grid_mw": 0}])
 
-    assert problems(scenario) == ["campuses.csv row 2, grid_mw: must be > 0 (got 0)"]
+    assert problems(scenario) == [
+        "campuses.csv row 2 (campus C1), grid_mw: must be above 0 and at most 10,000 MW (got 0)"]
 
 
 def test_upper_bound_le(case):
     scenario = case(campuses=[{"hpc_pue": 3.5, "build_months": 61}])
 
-    assert problems(scenario) == ["campuses.csv row 2, hpc_pue: must be <= 3.0 (got 3.5)",
-                                  "campuses.csv row 2, build_months: must be <= 60 (got 61)"]
+    assert problems(scenario) == [
+        "campuses.csv row 2 (campus C1), hpc_pue: must be between 1 and 3 MW/IT MW (got 3.5)",
+        "campuses.csv row 2 (campus C1), build_months: must be between 1 and 60 months (got 61)"]
 
 
 def test_bounds_are_inclusive(case):
@@ -119,14 +123,15 @@ def test_bounds_are_inclusive(case):
 def test_not_a_number(case):
     scenario = case(campuses=[{"grid_mw": "lots"}])
 
-    assert problems(scenario) == ["campuses.csv row 2, grid_mw: expected a number (got 'lots')"]
+    assert problems(scenario) == [
+        "campuses.csv row 2 (campus C1), grid_mw: expected a number (got 'lots')"]
 
 
 def test_not_a_finite_number(case):
     scenario = case(campuses=[{"grid_mw": "inf"}])
 
     assert problems(scenario) == [
-        "campuses.csv row 2, grid_mw: must be a finite number (got 'inf')"]
+        "campuses.csv row 2 (campus C1), grid_mw: must be a finite number (got 'inf')"]
 
 
 def test_numbers_may_have_thousands_separators_and_percent_signs(case):
@@ -141,7 +146,7 @@ def test_whole_number(case):
     scenario = case(campuses=[{"build_months": "6.5"}])
 
     assert problems(scenario) == [
-        "campuses.csv row 2, build_months: expected a whole number (got '6.5')"]
+        "campuses.csv row 2 (campus C1), build_months: expected a whole number (got '6.5')"]
 
 
 def test_month_format(case):
@@ -149,15 +154,18 @@ def test_month_format(case):
                     offers=[{"earliest_start": "Jan 2027"}])
 
     assert problems(scenario) == [
-        "campuses.csv row 2, permit_ready: expected a month as YYYY-MM (got '2027-13')",
-        "offers.csv row 2, earliest_start: expected a month as YYYY-MM (got 'Jan 2027')",
+        "campuses.csv row 2 (campus C1), permit_ready: expected a month as YYYY-MM (got "
+        "'2027-13')",
+        "offers.csv row 2 (offer O1), earliest_start: expected a month as YYYY-MM (got "
+        "'Jan 2027')",
     ]
 
 
 def test_bool(case):
     scenario = case(offers=[{"signed": "maybe"}])
 
-    assert problems(scenario) == ["offers.csv row 2, signed: expected true or false (got 'maybe')"]
+    assert problems(scenario) == [
+        "offers.csv row 2 (offer O1), signed: expected true or false (got 'maybe')"]
 
 
 @pytest.mark.parametrize(("text", "value"), [("TRUE", True), ("yes", True), ("0", False),
@@ -173,14 +181,15 @@ def test_id_format(case):
 
     assert problems(scenario) == [
         "campuses.csv row 2, campus_id: expected an id of letters, digits, '-', '_' or '.' "
-        "(got 'C 1')"]
+        "(at most 64 characters; got 'C 1')"]
 
 
 def test_id_list(case):
     scenario = case(campuses=THREE[:2], offers=[{"campuses": "C1, C2"}])
 
     assert problems(scenario) == [
-        "offers.csv row 2, campuses: expected ids separated by ';' or '*' (got 'C1, C2')"]
+        "offers.csv row 2 (offer O1), campuses: expected ids separated by ';' or '*' "
+        "(got 'C1, C2')"]
 
 
 def test_id_list_accepts_semicolons_and_spaces(case):
@@ -200,7 +209,8 @@ def test_fraction_hint_in_a_table(case):
     scenario = case(offers=[{"escalator_pct_per_year": 0.03}])
 
     assert problems(scenario) == [
-        "offers.csv row 2, escalator_pct_per_year: 0.03 looks like a fraction; write percent (3)"]
+        "offers.csv row 2 (offer O1), escalator_pct_per_year: 0.03 looks like a fraction; "
+        "write percent (3)"]
 
 
 def test_row_numbers_are_file_lines_even_after_blank_lines(case):
@@ -210,7 +220,8 @@ def test_row_numbers_are_file_lines_even_after_blank_lines(case):
     lines[3] = lines[3].replace(",1.25,", ",0.9,")
     path.write_text("\n".join([*lines[:2], "", *lines[2:]]) + "\n", encoding="utf-8")
 
-    assert problems(scenario) == ["campuses.csv row 5, hpc_pue: must be >= 1.0 (got 0.9)"]
+    assert problems(scenario) == [
+        "campuses.csv row 5 (campus C3), hpc_pue: must be between 1 and 3 MW/IT MW (got 0.9)"]
 
 
 def test_xlsx_problems_name_the_sheet_and_cell(case):
@@ -226,7 +237,9 @@ def test_xlsx_problems_name_the_sheet_and_cell(case):
     wb.save(scenario.parent / "portfolio.xlsx")
     edit_yaml(scenario, lambda s: s.update(portfolio="portfolio.xlsx"))
 
-    assert problems(scenario) == ["portfolio.xlsx campuses!K4, hpc_pue: must be >= 1.0 (got 0.9)"]
+    assert problems(scenario) == [
+        "portfolio.xlsx campuses!K4 (campus C3), hpc_pue: must be between 1 and 3 MW/IT MW "
+        "(got 0.9)"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,8 +308,8 @@ def test_value_in_a_column_without_a_header(case):
     column = len(CAMPUSES.column_names) + 1
 
     assert problems(scenario) == [
-        f"campuses.csv row 2: value in column {column}, which has no header",
-        f"campuses.csv row 2: value in column {column + 2}, which has no header"]
+        f"campuses.csv row 2 (campus C1): value in column {column}, which has no header",
+        f"campuses.csv row 2 (campus C1): value in column {column + 2}, which has no header"]
 
 
 def test_missing_table(case):
@@ -380,14 +393,15 @@ def test_portfolio_workbook_that_is_not_a_workbook(case):
 def test_offer_naming_an_unknown_campus(case):
     scenario = case(campuses=THREE[:2], offers=[{"campuses": "C1;C9"}])
 
-    assert problems(scenario) == ["offers.csv row 2, campuses: unknown campus 'C9' (known: C1, C2)"]
+    assert problems(scenario) == [
+        "offers.csv row 2 (offer O1), campuses: unknown campus 'C9' (known: C1, C2)"]
 
 
 def test_latest_start_before_earliest_start(case):
     scenario = case(offers=[{"earliest_start": "2027-06", "latest_start": "2027-01"}])
 
     assert problems(scenario) == [
-        "offers.csv row 2, latest_start: 2027-01 is before earliest_start 2027-06"]
+        "offers.csv row 2 (offer O1), latest_start: 2027-01 is before earliest_start 2027-06"]
 
 
 def test_signed_lease_window_after_the_horizon(case):
@@ -395,7 +409,8 @@ def test_signed_lease_window_after_the_horizon(case):
                              "latest_start": "2028-06"}])
 
     assert problems(scenario) == [
-        "offers.csv row 2, earliest_start: signed lease O1: its start window opens (2028-01) "
+        "offers.csv row 2 (offer O1), earliest_start: signed lease O1: its start window opens "
+        "(2028-01) "
         "after the horizon ends (2027-12)"]
 
 
@@ -404,7 +419,8 @@ def test_signed_lease_window_before_the_horizon(case):
                              "latest_start": "2026-12"}])
 
     assert problems(scenario) == [
-        "offers.csv row 2, latest_start: signed lease O1: its start window closes (2026-12) "
+        "offers.csv row 2 (offer O1), latest_start: signed lease O1: its start window closes "
+        "(2026-12) "
         "before the horizon starts (2027-01)"]
 
 
@@ -413,7 +429,8 @@ def test_signed_lease_window_before_the_horizon_even_with_delay(case):
                              "latest_start": "2026-06", "max_delay_months": 3}])
 
     assert problems(scenario) == [
-        "offers.csv row 2, latest_start: signed lease O1: its start window closes (2026-09, "
+        "offers.csv row 2 (offer O1), latest_start: signed lease O1: its start window closes "
+        "(2026-09, "
         "with 3 months' delay) before the horizon starts (2027-01)"]
 
 
@@ -423,7 +440,7 @@ def test_signed_lease_bigger_than_any_eligible_campus(case):
                     offers=[{"signed": "true", "it_mw": 60, "campuses": "C1"}])
 
     assert problems(scenario) == [
-        "offers.csv row 2, it_mw: signed lease O1: 60 IT MW is more than the eligible "
+        "offers.csv row 2 (offer O1), it_mw: signed lease O1: 60 IT MW is more than the eligible "
         "campuses can host (largest hpc_max_it_mw: 50)"]
 
 
@@ -431,7 +448,8 @@ def test_block_larger_than_hpc_max_it_mw(case):
     scenario = case(campuses=[{"hpc_max_it_mw": 50, "hpc_block_it_mw": 60}])
 
     assert problems(scenario) == [
-        "campuses.csv row 2, hpc_block_it_mw: block of 60 IT MW does not fit in hpc_max_it_mw 50"]
+        "campuses.csv row 2 (campus C1), hpc_block_it_mw: block of 60 IT MW does not fit in "
+        "hpc_max_it_mw 50"]
 
 
 def test_a_campus_that_cannot_convert_may_have_any_block(case):
@@ -444,7 +462,8 @@ def test_hpc_facility_load_above_the_grid_connection(case):
     scenario = case(campuses=[{"grid_mw": 100, "hpc_max_it_mw": 90, "hpc_pue": 1.25}])
 
     assert problems(scenario) == [
-        "campuses.csv row 2, hpc_max_it_mw: hpc_max_it_mw × hpc_pue = 90 × 1.25 = 112.5 MW "
+        "campuses.csv row 2 (campus C1), hpc_max_it_mw: hpc_max_it_mw × hpc_pue = 90 × 1.25 = "
+        "112.5 MW "
         "exceeds grid_mw 100"]
 
 
@@ -463,7 +482,8 @@ def test_unsigned_offer_outside_the_horizon_is_a_warning(case):
     inputs = load_inputs(case(offers=[{"earliest_start": "2028-01", "latest_start": "2028-06"}]))
 
     assert inputs.warnings == (
-        "offers.csv row 2: offer O1 cannot start inside the horizon: its start window opens "
+        "offers.csv row 2 (offer O1): offer O1 cannot start inside the horizon: its start "
+        "window opens "
         "(2028-01) after the horizon ends (2027-12); it is ignored",)
 
 
@@ -471,7 +491,8 @@ def test_unsigned_offer_bigger_than_any_campus_is_a_warning(case):
     inputs = load_inputs(case(offers=[{"it_mw": 60}]))
 
     assert inputs.warnings == (
-        "offers.csv row 2, it_mw: offer O1: 60 IT MW is more than the eligible campuses can "
+        "offers.csv row 2 (offer O1), it_mw: offer O1: 60 IT MW is more than the eligible "
+        "campuses can "
         "host (largest hpc_max_it_mw: 50); it can never be accepted",)
 
 
@@ -479,7 +500,8 @@ def test_permit_after_the_horizon_is_a_warning(case):
     inputs = load_inputs(case(campuses=[{"permit_ready": "2028-01"}]))
 
     assert inputs.warnings == (
-        "campuses.csv row 2, permit_ready: 2028-01 is after the horizon ends (2027-12); "
+        "campuses.csv row 2 (campus C1), permit_ready: 2028-01 is after the horizon ends "
+        "(2027-12); "
         "campus C1 cannot convert",)
 
 
@@ -497,9 +519,9 @@ def test_three_errors_in_a_file_give_three_problems(case):
                               {"campus_id": "C2", "hpc_pue": 0.5, "build_months": 0}])
 
     assert problems(scenario) == [
-        "campuses.csv row 2, grid_mw: expected a number (got 'x')",
-        "campuses.csv row 3, hpc_pue: must be >= 1.0 (got 0.5)",
-        "campuses.csv row 3, build_months: must be >= 1 (got 0)",
+        "campuses.csv row 2 (campus C1), grid_mw: expected a number (got 'x')",
+        "campuses.csv row 3 (campus C2), hpc_pue: must be between 1 and 3 MW/IT MW (got 0.5)",
+        "campuses.csv row 3 (campus C2), build_months: must be between 1 and 60 months (got 0)",
     ]
 
 
@@ -507,9 +529,9 @@ def test_problems_in_both_tables_come_together(case):
     scenario = case(campuses=[{"grid_mw": -1}], offers=[{"it_mw": 0, "term_months": 0.5}])
 
     assert problems(scenario) == [
-        "campuses.csv row 2, grid_mw: must be > 0 (got -1)",
-        "offers.csv row 2, it_mw: must be > 0 (got 0)",
-        "offers.csv row 2, term_months: expected a whole number (got '0.5')",
+        "campuses.csv row 2 (campus C1), grid_mw: must be above 0 and at most 10,000 MW (got -1)",
+        "offers.csv row 2 (offer O1), it_mw: must be above 0 and at most 10,000 IT MW (got 0)",
+        "offers.csv row 2 (offer O1), term_months: expected a whole number (got '0.5')",
     ]
 
 
@@ -518,7 +540,7 @@ def test_three_errors_in_a_scenario_give_three_problems(case):
                     finance={"discount_rate_pct_per_year": 0.1})
 
     assert problems(scenario) == [
-        "scenario scenario.yaml: horizon.months: must be >= 1 (got 0)",
+        "scenario scenario.yaml: horizon.months: must be between 1 and 600 months (got 0)",
         "scenario scenario.yaml: market.btc_price_usd: expected a number (got 'lots')",
         "scenario scenario.yaml: finance.discount_rate_pct_per_year: 0.1 looks like a fraction; "
         "write percent (10)",
@@ -588,12 +610,13 @@ def test_month_format_in_yaml(case, section, value, message):
 
 
 @pytest.mark.parametrize(("section", "value", "message"), [
-    ("market", {"network_hashrate_ehs": 0}, "market.network_hashrate_ehs: must be > 0 (got 0)"),
+    ("market", {"network_hashrate_ehs": 0},
+     "market.network_hashrate_ehs: must be between 0.1 and 100,000,000 EH/s (got 0)"),
     ("market", {"btc_price_growth_pct_per_year": -100},
-     "market.btc_price_growth_pct_per_year: must be > -100 (got -100)"),
+     "market.btc_price_growth_pct_per_year: must be between -90 and 300 %/yr (got -100)"),
     ("finance", {"discount_rate_pct_per_year": 150},
-     "finance.discount_rate_pct_per_year: must be <= 100 (got 150)"),
-    ("solver", {"threads": 0}, "solver.threads: must be >= 1 (got 0)"),
+     "finance.discount_rate_pct_per_year: must be between 0 and 100 %/yr (got 150)"),
+    ("solver", {"threads": 0}, "solver.threads: must be between 1 and 256 threads (got 0)"),
 ])
 def test_bounds_in_yaml(case, section, value, message):
     scenario = case(**{section: value})
@@ -639,13 +662,36 @@ def test_scenario_file_not_found(tmp_path):
         f"scenario nope.yaml: file not found ({tmp_path / 'nope.yaml'})"]
 
 
-@pytest.mark.parametrize("name", ["a/b", "x:y", " padded", ".."])
+@pytest.mark.parametrize("name", ["a/b", "x:y", " padded", "..", ".hidden", "-flag", "a\nb",
+                                  "nul\x00byte", "trailing.", "x" * 101, "é"])
 def test_invalid_scenario_name(case, name):
     scenario = case(name=name)
 
     assert problems(scenario) == [
-        f"scenario scenario.yaml: name: {name!r} cannot name a folder; use letters, digits, "
-        f"- and _"]
+        f"scenario scenario.yaml: name: {escape_controls(excerpt(name))} cannot name a folder; "
+        f"use letters, digits, - and _ (and '.' after the first character), at most 100 "
+        f"characters"]
+
+
+@pytest.mark.parametrize("name", ["batch.csv", "Comparison.XLSX", "sweep.xlsx", "summary.json",
+                                  "plan.xlsx", "inputs", "scenarios", "kpis.csv"])
+def test_scenario_name_of_a_file_siteopt_writes(case, name):
+    assert problems(case(name=name)) == [
+        f"scenario scenario.yaml: name: {name!r} cannot name a folder: siteopt writes a file or "
+        f"folder of that name in output folders; choose another name"]
+
+
+@pytest.mark.parametrize("name", ["CON", "nul", "com1", "LPT9.txt", "aux.backup"])
+def test_scenario_name_of_a_windows_device(case, name):
+    assert problems(case(name=name)) == [
+        f"scenario scenario.yaml: name: {name!r} cannot name a folder: Windows reserves that "
+        f"name for a device; choose another name"]
+
+
+@pytest.mark.parametrize("name", ["base", "bear-btc", "a.b", "x" * 100, "_1", "con-edison",
+                                  "Q3_2027.v2"])
+def test_valid_scenario_names(case, name):
+    assert load_inputs(case(name=name)).scenario.name == name
 
 
 def test_empty_scenario_name(case):
@@ -675,12 +721,15 @@ def test_paths_file_not_found(case):
     ("month,btc_price_usd\n2027-01,1\n2027-02,1\n2027-01,2\n",
      ["paths.csv row 4, month: duplicate month 2027-01 (first on row 2)"]),
     ("month,btc_price_usd\n2027-01,lots\n",
-     ["paths.csv row 2, btc_price_usd: expected a number (got 'lots')"]),
+     ["paths.csv row 2 (month 2027-01), btc_price_usd: expected a number (got 'lots')"]),
     ("month,network_hashrate_ehs,hashprice_usd_per_ph_day\n2027-01,0,-3\n",
-     ["paths.csv row 2, network_hashrate_ehs: must be > 0 (got 0)",
-      "paths.csv row 2, hashprice_usd_per_ph_day: must be > 0 (got -3)"]),
+     ["paths.csv row 2 (month 2027-01), network_hashrate_ehs: must be between 0.1 and "
+      "100,000,000 EH/s (got 0)",
+      "paths.csv row 2 (month 2027-01), hashprice_usd_per_ph_day: must be above 0 and at most "
+      "100,000 USD/PH/s/day (got -3)"]),
     ("month,fees_btc_per_block\n2027-01,-0.1\n",
-     ["paths.csv row 2, fees_btc_per_block: must be >= 0 (got -0.1)"]),
+     ["paths.csv row 2 (month 2027-01), fees_btc_per_block: must be between 0 and 50 BTC/block "
+      "(got -0.1)"]),
     ("month,btc_price_usd\n", ["paths.csv: no rows"]),
 ])
 def test_paths_csv_problems(case, text, expected):

@@ -35,10 +35,15 @@ DATE = (2026, 1, 1, 0, 0, 0)  # every zip member gets this timestamp: same bytes
 class Case:
     name: str
     what: str
-    expect: str  # stderr must contain this
+    expect: str | list[str]  # stderr must contain this (each of these: one pass, all problems)
     scenario: str = "scenario.yaml"  # relative to the case folder
+    absent: str | None = None  # stderr must not contain this (what a file must not leak)
     solve: bool = False  # also run `siteopt solve` (slower: it imports the solver)
     xfail: str | None = None  # a known bug outside the files this corpus may fix
+
+    @property
+    def expected(self) -> list[str]:
+        return [self.expect] if isinstance(self.expect, str) else list(self.expect)
 
     @property
     def folder(self) -> Path:
@@ -321,6 +326,44 @@ def _(folder: Path, outside: Path) -> None:
     rows = shared_rows("campuses")
     rows[1][3] = "#DIV/0!"  # grid_mw of C1: a formula whose cached value is an error
     shared_book(folder / "book.xlsx", campuses=rows)
+
+
+@generates("xlsx_uncached_formula")
+def _(folder: Path, outside: Path) -> None:
+    # grid_mw of C1 is a formula openpyxl wrote and Excel never calculated: no <v> saved
+    sheet = sheet_xml(shared_rows("campuses")).replace(
+        '<c r="D2"><v>100</v></c>', '<c r="D2"><f>F2*1</f></c>')
+    assert "<f>F2*1</f>" in sheet
+    shared_book(folder / "book.xlsx", campuses=sheet)
+
+
+@generates("xlsx_merged_cells")
+def _(folder: Path, outside: Path) -> None:
+    # grid_mw merged over both campuses, as Excel saves it: the value in D2 only
+    sheet = sheet_xml(shared_rows("campuses")).replace('<c r="D3"><v>80</v></c>', "").replace(
+        SHEET_TAIL, '</sheetData><mergeCells count="1"><mergeCell ref="D2:D3"/></mergeCells>'
+                    '</worksheet>')
+    assert "mergeCell " in sheet and 'r="D3"' not in sheet
+    shared_book(folder / "book.xlsx", campuses=sheet)
+
+
+SECRET = "SECRET-do-not-show"
+
+
+@generates("campuses_symlink_outside")
+def _(folder: Path, outside: Path) -> None:
+    (outside / "secret.csv").write_text(f"{SECRET}:x:0:0\n{SECRET}\n", encoding="utf-8")
+    (folder / "portfolio" / "campuses.csv").unlink()
+    (folder / "portfolio" / "campuses.csv").symlink_to(outside / "secret.csv")
+
+
+@generates("hostile_cell_excerpt")
+def _(folder: Path, outside: Path) -> None:
+    # a terminal escape and 5,000 characters in a number cell: quoted short and escaped
+    rows = shared_rows("campuses")
+    rows[1][3] = "\x1b[31m" + "9" * 5_000
+    (folder / "portfolio" / "campuses.csv").write_text(
+        "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
 
 
 _BOMB_DTD = (
