@@ -27,11 +27,14 @@ from pydantic.fields import FieldInfo
 
 from siteopt.errors import InputError, Problem
 from siteopt.schema import TABLES, Scenario
-from siteopt.tables import MAX_MAGNITUDE, parse_cell
+from siteopt.tables import parse_cell
 
 MAX_VARIANTS = 1000  # default of `sweep --max-variants`: more runs than a sweep is meant for
 
 _TARGET = re.compile(r"^(?P<table>[A-Za-z_]+)(\[(?P<row>[^\]]+)\])?\.(?P<column>[\w.\-]+)$")
+# No input of any unit is this large (the schema's ranges are far tighter); past it a range
+# cannot even be counted exactly, so it is refused before the values are checked one by one.
+MAX_MAGNITUDE = 1e15
 _OPS = {"*": "scale", "+": "shift", "=": "set"}
 
 

@@ -404,6 +404,47 @@ def test_latest_start_before_earliest_start(case):
         "offers.csv row 2 (offer O1), latest_start: 2027-01 is before earliest_start 2027-06"]
 
 
+def test_signing_after_the_last_possible_start(case):
+    """A lease starts once it is signed: signing after latest_start + max_delay_months
+    leaves no month to start in."""
+    scenario = case(offers=[{"latest_start": "2027-06", "max_delay_months": 2,
+                             "signing_month": "2027-09"}])
+
+    assert problems(scenario) == [
+        "offers.csv row 2 (offer O1), signing_month: 2027-09 is after the last month offer O1 "
+        "may start (2027-08); a lease starts once signed"]
+
+
+def test_prepayment_credited_faster_than_the_rent_it_offsets(case):
+    """10 IT MW at 150 USD/kW-month = 1,500,000 of rent a month; 3,100,000 over 2 months is
+    1,550,000 a month of credit: more than the rent it is credited against."""
+    scenario = case(offers=[{"prepayment_usd": 3_100_000, "prepayment_credit_months": 2}])
+
+    assert problems(scenario) == [
+        "offers.csv row 2 (offer O1), prepayment_usd: offer O1: 3,100,000.00 credited over 2 "
+        "months is 1,550,000.00 USD a month, more than the 1,500,000.00 USD of rent due in its "
+        "first month; credit it over more months or lower it"]
+
+
+def test_prepayment_credit_is_against_the_first_phase_of_a_ramp(case):
+    """20 IT MW delivered as 5 at the start and 15 later: the first month's rent is
+    5 × 1000 × 150 = 750,000, so 1,000,000 a month of credit is refused."""
+    scenario = case(offers=[{"it_mw": 20, "prepayment_usd": 2_000_000,
+                             "prepayment_credit_months": 2}],
+                    phases=[{"offer_id": "O1", "phase": 1, "it_mw": 5, "months_after_start": 0},
+                            {"offer_id": "O1", "phase": 2, "it_mw": 15,
+                             "months_after_start": 3}])
+
+    assert [p.split(":")[0] for p in problems(scenario)] == [
+        "offers.csv row 2 (offer O1), prepayment_usd"]
+    load_inputs(case(offers=[{"it_mw": 20, "prepayment_usd": 1_500_000,
+                              "prepayment_credit_months": 2}],
+                     phases=[{"offer_id": "O1", "phase": 1, "it_mw": 5,
+                              "months_after_start": 0},
+                             {"offer_id": "O1", "phase": 2, "it_mw": 15,
+                              "months_after_start": 3}]))
+
+
 def test_signed_lease_window_after_the_horizon(case):
     scenario = case(offers=[{"signed": "true", "earliest_start": "2028-01",
                              "latest_start": "2028-06"}])
