@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 docs: $(STAMP)
-	$(BIN)/python -m siteopt.schema_docs
+	$(BIN)/python -m siteopt.inputs.schema_docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check siteopt tests

@@ -4,7 +4,7 @@ The repository keeps one copy of them, at the top level (`data/`, `scenarios/`),
 README, the tests and `make demo` read them. A wheel has no top level, so `build_py` copies
 both folders into `siteopt/examples/` of the build, keeping their layout (a scenario's
 `portfolio: ../data/portfolio` still resolves). An editable install reads them from the
-checkout instead (siteopt.template.example_root), so nothing is copied into the source tree.
+checkout instead (siteopt.inputs.template.example_root), so nothing is copied into the source tree.
 Everything else about the package is in pyproject.toml.
 """
 
@@ -17,7 +17,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-EXAMPLE_FOLDERS = ("data", "scenarios")  # keep in step with siteopt.template.EXAMPLE_FOLDERS
+EXAMPLE_FOLDERS = ("data", "scenarios")  # keep in step with siteopt.inputs.template.EXAMPLE_FOLDERS
 PACKAGED = Path("siteopt") / "examples"
 
 

@@ -6,15 +6,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from siteopt.audit import audit_plan
-from siteopt.diagnose import explain_infeasibility, undeliverable_signed_leases
 from siteopt.inputs import Inputs, load_inputs
+from siteopt.inputs.transform import mining_only
 from siteopt.model import BuiltModel, build_model, prepare
 from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
 from siteopt.model.reuse import record_cash, reuse_key
 from siteopt.results import Results, extract, infeasible, unsolved, with_kpis
+from siteopt.results.audit import audit_plan
+from siteopt.results.diagnose import explain_infeasibility, undeliverable_signed_leases
 from siteopt.solve import Compiled, compile_model, set_objective, solve_compiled
-from siteopt.transform import mining_only
 
 
 def with_solver_options(inputs: Inputs, **overrides: Any) -> Inputs:
@@ -26,8 +26,8 @@ def with_solver_options(inputs: Inputs, **overrides: Any) -> Inputs:
 
     from pydantic import ValidationError
 
-    from siteopt.errors import InputError, Problem
-    from siteopt.schema import Solver
+    from siteopt.inputs.errors import InputError, Problem
+    from siteopt.inputs.schema import Solver
 
     try:
         solver = Solver.model_validate({**inputs.scenario.solver.model_dump(), **given})

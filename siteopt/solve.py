@@ -15,8 +15,8 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from siteopt.inputs.schema import Solver
 from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
-from siteopt.schema import Solver
 
 INF = highspy.kHighsInf
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from siteopt.schema import CAMPUSES, OFFER_PHASES, OFFERS
+from siteopt.inputs.schema import CAMPUSES, OFFER_PHASES, OFFERS
 
 ROOT = Path(__file__).resolve().parents[1]
 

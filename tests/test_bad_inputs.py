@@ -187,7 +187,7 @@ def test_openpyxl_parses_workbook_xml_with_defusedxml():
 def test_anchors_aliases_and_merge_keys_still_load(tmp_path):
     """The YAML bomb, duplicate-key and depth guards leave ordinary YAML features alone: a
     merged key given again explicitly is an override, not a duplicate."""
-    from siteopt.scenario import load_scenario
+    from siteopt.inputs.scenario import load_scenario
 
     folder = corpus.materialize(corpus.Case("yaml_features", "", ""), tmp_path)
     text = (folder / "scenario.yaml").read_text(encoding="utf-8")

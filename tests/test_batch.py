@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from siteopt.batch import plan_tasks, run_batch, scenario_files
 from siteopt.cli import main
-from siteopt.errors import InputError
 from siteopt.inputs import load_inputs
-from siteopt.overrides import Override, parse_vary
-from siteopt.sweep import sweep_tasks, tornado
+from siteopt.inputs.errors import InputError
+from siteopt.inputs.overrides import Override, parse_vary
+from siteopt.runs.batch import plan_tasks, run_batch, scenario_files
+from siteopt.runs.sweep import sweep_tasks, tornado
 
 CAMPUS = {"grid_mw": 100, "miner_mw": 100, "hpc_max_it_mw": 20, "hpc_block_it_mw": 10,
           "build_months": 6}
@@ -193,7 +193,7 @@ def die_when_named_high(task):
     import os
     import signal
 
-    from siteopt.batch import run_task
+    from siteopt.runs.batch import run_task
 
     if task.name == "high":
         os.kill(os.getpid(), signal.SIGKILL)
@@ -201,9 +201,9 @@ def die_when_named_high(task):
 
 
 def test_a_killed_worker_fails_only_its_own_scenario(three, tmp_path, monkeypatch):
-    import siteopt.batch
+    import siteopt.runs.batch
 
-    monkeypatch.setattr(siteopt.batch, "run_task", die_when_named_high)
+    monkeypatch.setattr(siteopt.runs.batch, "run_task", die_when_named_high)
     outdir = tmp_path / "out"
     result = run("batch", str(three), "-o", str(outdir), "--workers", "2", "--no-workbook")
     assert result.exit_code == 1
@@ -219,7 +219,7 @@ def test_a_killed_worker_fails_only_its_own_scenario(three, tmp_path, monkeypatc
                                      "tcp://10.0.0.5:8786/path", "tcp://10.0.0.5:port",
                                      "inproc://"])
 def test_malformed_scheduler_addresses_are_refused(address):
-    from siteopt.batch import check_scheduler_address
+    from siteopt.runs.batch import check_scheduler_address
 
     with pytest.raises(ValueError):
         check_scheduler_address(address)
@@ -229,7 +229,7 @@ def test_malformed_scheduler_addresses_are_refused(address):
                                      "tcp://[::1]:8786", "ucx://10.0.0.5:13337",
                                      "inproc://10.0.0.5/4242/1"])
 def test_well_formed_scheduler_addresses_are_accepted(address):
-    from siteopt.batch import check_scheduler_address
+    from siteopt.runs.batch import check_scheduler_address
 
     assert check_scheduler_address(address) == address
 
@@ -261,9 +261,9 @@ def test_a_task_whose_dask_workers_die_is_reported_not_raised(three, tmp_path, m
     distributed = pytest.importorskip("distributed")
     import dask
 
-    import siteopt.batch
+    import siteopt.runs.batch
 
-    monkeypatch.setattr(siteopt.batch, "run_task", die_when_named_high)
+    monkeypatch.setattr(siteopt.runs.batch, "run_task", die_when_named_high)
     tasks = plan_tasks(scenario_files([three / "high.yaml", three / "low.yaml"]),
                        tmp_path / "dask", workbook=False)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \

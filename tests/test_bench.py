@@ -10,11 +10,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from siteopt import bench
 from siteopt.cli import main
-from siteopt.diagnose import undeliverable_signed_leases
 from siteopt.inputs import load_inputs
 from siteopt.model import prepare
+from siteopt.results.diagnose import undeliverable_signed_leases
+from siteopt.runs import bench
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 
 from siteopt.api import solve_scenario
-from siteopt.errors import InputError
+from siteopt.inputs.errors import InputError
 
 N_SEEDS = 80
 N_TERMS_SEEDS = 55

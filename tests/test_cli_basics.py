@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from siteopt import __version__
 from siteopt.cli import main
-from siteopt.schema import CAMPUSES, OFFERS
+from siteopt.inputs.schema import CAMPUSES, OFFERS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -17,7 +17,7 @@ Common numbers (as in test_model_cases, unless a test says otherwise):
 * reference: mining only = 100 × 1,000 × 365 = 36,500,000; one 10 MW lease from Jul with
   the block started in Jan = 87.5 × 1,000 × 365 − 3,000,000 + 6 × 1,500,000 = 37,937,500.
 
-Every solved case must also pass the independent audit (siteopt.audit) without violations.
+Every solved case must also pass the independent audit (siteopt.results.audit) without violations.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from siteopt.api import solve_scenario
-from siteopt.errors import InputError
+from siteopt.inputs.errors import InputError
 
 MARKET = {"btc_price_usd": 100_000, "network_hashrate_ehs": 900, "fees_btc_per_block": 0,
           "block_subsidy_btc": 3.125, "halving_months": []}

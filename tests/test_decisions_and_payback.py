@@ -24,10 +24,10 @@ import pytest
 from siteopt.api import solve_scenario
 from siteopt.export import plan_frames
 from siteopt.export.plan_frames import campus_decision, campus_decision_texts, payback_shown
-from siteopt.kpis import PAYBACK_NEVER, PAYBACK_SAME, compute, payback, payback_month
+from siteopt.export.terminal import print_plan
 from siteopt.model.cash import LINE_KINDS
-from siteopt.report_terminal import print_plan
 from siteopt.results import LEASE_COLUMNS, Results
+from siteopt.results.kpis import PAYBACK_NEVER, PAYBACK_SAME, compute, payback, payback_month
 
 CAMPUS = pd.Series({"campus_id": "C1", "grid_mw": 100.0, "hpc_pue": 1.25, "miner_mw": 100.0,
                     "fleet_efficiency_j_per_th": 20.0, "power_price_usd_per_mwh": 40.0,

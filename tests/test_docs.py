@@ -10,8 +10,8 @@ import pyomo.environ as pyo
 
 import siteopt.model as model_package
 from siteopt.inputs import load_inputs
+from siteopt.inputs.schema_docs import schema_markdown
 from siteopt.model import build_model, prepare
-from siteopt.schema_docs import schema_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 

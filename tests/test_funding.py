@@ -18,7 +18,7 @@ Common numbers (as in test_model_cases, unless a test says otherwise):
 * days: 2027 Jan–Jun 31 28 31 30 31 30 (181), Jul–Dec 31 31 30 31 30 31 (184);
   2028 Jan–Jun 31 29 31 30 31 30 (182).
 
-Every solved case must pass the independent audit (siteopt.audit) without violations, and
+Every solved case must pass the independent audit (siteopt.results.audit) without violations, and
 Σ company_month.net_cash_usd × discount_factor must equal npv_usd.
 """
 
@@ -29,8 +29,8 @@ import pandas as pd
 import pytest
 
 from siteopt.api import solve_scenario
-from siteopt.kpis import irr_annual_pct, payback_month
 from siteopt.model.debt import repayment_schedule
+from siteopt.results.kpis import irr_annual_pct, payback_month
 
 MARKET = {"btc_price_usd": 100_000, "network_hashrate_ehs": 900, "fees_btc_per_block": 0,
           "block_subsidy_btc": 3.125, "halving_months": []}

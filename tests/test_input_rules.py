@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 import yaml
 
-from siteopt.errors import InputError
 from siteopt.inputs import load_inputs
-from siteopt.schema import CAMPUSES, OFFERS, TABLES
+from siteopt.inputs.errors import InputError
+from siteopt.inputs.schema import CAMPUSES, OFFERS, TABLES
 
 KEY_DEFAULTS = {  # a valid value for every scenario key the tests below vary one at a time
     "horizon": {"start": "2027-01", "months": 12},
@@ -41,7 +41,7 @@ def set_key(scenario: Path, key: str, value) -> None:
 
 
 def rules():
-    from siteopt.schema import number_rules
+    from siteopt.inputs.schema import number_rules
 
     return number_rules()
 
@@ -101,7 +101,7 @@ def test_plain_and_thousands_grouped_numbers_are_read(case, text, value):
 
 
 def test_signed_numbers_in_text():
-    from siteopt.schema import parse_number_text
+    from siteopt.inputs.schema import parse_number_text
 
     assert parse_number_text("-1,234.5") == -1234.5
     assert parse_number_text("-0.25") == -0.25
@@ -455,7 +455,7 @@ def test_a_hashprice_path_is_checked_also_when_the_paths_file_sets_it(case):
 def test_mining_margins_must_be_finite_and_sane():
     import pandas as pd
 
-    from siteopt.market import check_margins
+    from siteopt.inputs.market import check_margins
 
     market = pd.DataFrame({"month": ["2027-01", "2027-02"], "days": [31, 28],
                            "hashprice_usd_per_ph_day": [40.0, float("inf")]})
@@ -659,7 +659,7 @@ def test_a_hostile_yaml_key_and_value_are_quoted_short_and_escaped(case):
 
 
 def test_problems_escape_control_characters_in_where_and_message():
-    from siteopt.errors import Problem, excerpt
+    from siteopt.inputs.errors import Problem, excerpt
 
     assert str(Problem("a\nb.csv", "got \x1b[2J")) == "a\\nb.csv: got \\x1b[2J"
     assert excerpt("x" * 100, 5) == "'xxxxx'… (100 characters)"
@@ -674,7 +674,7 @@ def test_problems_escape_control_characters_in_where_and_message():
 def test_every_file_siteopt_writes_next_to_scenario_folders_is_a_reserved_name():
     import re
 
-    from siteopt.schema import RESERVED_NAMES
+    from siteopt.inputs.schema import RESERVED_NAMES
 
     root = Path(__file__).resolve().parents[1] / "siteopt"
     writers = [*root.glob("export/*.py"), root / "cli.py", root / "cli_batch.py",
@@ -718,7 +718,7 @@ def test_yaml_values_python_cannot_construct_are_located(case, text, message):
 
 
 def test_a_number_too_large_for_a_float_is_not_finite():
-    from siteopt.schema import Market
+    from siteopt.inputs.schema import Market
 
     with pytest.raises(ValueError, match="btc_price_usd\n  Value error, must be a finite number"):
         Market(btc_price_usd=10**400, network_hashrate_ehs=1000)

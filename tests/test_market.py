@@ -6,8 +6,12 @@ import pandas as pd
 import pytest
 
 from siteopt.inputs import load_inputs
-from siteopt.market import hashprice_usd_per_ph_day, market_path, mining_margin_usd_per_mw_month
-from siteopt.schema import Market
+from siteopt.inputs.market import (
+    hashprice_usd_per_ph_day,
+    market_path,
+    mining_margin_usd_per_mw_month,
+)
+from siteopt.inputs.schema import Market
 
 # The reference point of the issue: BTC 71,091 USD on a 913 EH/s network, no fees.
 REFERENCE = 144 * 3.125 * 71091 / 913000

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from siteopt.api import solve_scenario
-from siteopt.errors import InputError
+from siteopt.inputs.errors import InputError
 
 MARKET = {"btc_price_usd": 100_000, "network_hashrate_ehs": 900, "fees_btc_per_block": 0,
           "block_subsidy_btc": 3.125, "halving_months": []}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from siteopt.template import EXAMPLE_FOLDERS, example_root
+from siteopt.inputs.template import EXAMPLE_FOLDERS, example_root
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "siteopt", *EXAMPLE_FOLDERS)

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from siteopt.api import solve_scenario
-from siteopt.months import label, parse_month
+from siteopt.inputs.months import label, parse_month
 
 START = "2027-01"
 EXAMPLES = settings(max_examples=12, deadline=None, derandomize=True,

@@ -10,8 +10,8 @@ import pytest
 import siteopt.api as api
 from siteopt.api import solve_inputs
 from siteopt.inputs import load_inputs
+from siteopt.inputs.overrides import Override
 from siteopt.model.reuse import reuse_key
-from siteopt.overrides import Override
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "base.yaml"

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from siteopt.errors import InputError
 from siteopt.inputs import load_inputs
-from siteopt.scenario import load_scenario
-from siteopt.schema import TABLES
+from siteopt.inputs.errors import InputError
+from siteopt.inputs.scenario import load_scenario
+from siteopt.inputs.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "base.yaml"

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from siteopt.api import solve_scenario
-from siteopt.audit import audit_plan
 from siteopt.cli import main
 from siteopt.inputs import load_inputs
 from siteopt.results import LEASE_COLUMNS
+from siteopt.results.audit import audit_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

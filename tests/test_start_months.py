@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from siteopt import bench
 from siteopt.api import solve_plan
 from siteopt.inputs import load_inputs
 from siteopt.model import conversion, prepare
 from siteopt.model.start_months import allowed_block_starts
+from siteopt.runs import bench
 
 OFFER = {"offer_id": "O1", "earliest_start": "2027-09", "latest_start": "2027-10"}
 

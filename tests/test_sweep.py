@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from siteopt.errors import InputError
 from siteopt.inputs import load_inputs
-from siteopt.overrides import Override, parse_vary
-from siteopt.schema import Market, TerminalValue
-from siteopt.sweep import sweep_tasks
+from siteopt.inputs.errors import InputError
+from siteopt.inputs.overrides import Override, parse_vary
+from siteopt.inputs.schema import Market, TerminalValue
+from siteopt.runs.sweep import sweep_tasks
 
 
 def test_scale_and_shift_an_absent_key_from_its_schema_default(case):

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from siteopt.api import solve_scenario
 from siteopt.cli import main
 from siteopt.inputs import load_inputs
-from siteopt.schema import SCENARIO_SECTIONS, TABLES, Scenario
-from siteopt.template import EXAMPLE_PORTFOLIO, SCENARIO_FILE, WORKBOOK_FILE
+from siteopt.inputs.schema import SCENARIO_SECTIONS, TABLES, Scenario
+from siteopt.inputs.template import EXAMPLE_PORTFOLIO, SCENARIO_FILE, WORKBOOK_FILE
 
 
 def run(*args):

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 import yaml
 
-from siteopt.errors import InputError, escape_controls, excerpt
 from siteopt.inputs import load_inputs
-from siteopt.schema import CAMPUSES, OFFERS, Scenario, Solver
+from siteopt.inputs.errors import InputError, escape_controls, excerpt
+from siteopt.inputs.schema import CAMPUSES, OFFERS, Scenario, Solver
 
 CAMPUS_COLUMNS = ", ".join(CAMPUSES.column_names)
 SCENARIO_KEYS = ", ".join(sorted(Scenario.model_fields))

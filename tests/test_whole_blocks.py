@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 from pyomo.repn import generate_standard_repn
 
-from siteopt import bench
 from siteopt.api import solve_plan
 from siteopt.inputs import load_inputs
 from siteopt.model import build_model, prepare
+from siteopt.runs import bench
 
 CAMPUS = {"hpc_block_it_mw": 20, "hpc_max_it_mw": 50, "capex_usd_per_it_mw": 300_000}
 OFFER = {"it_mw": 30, "earliest_start": "2027-09", "latest_start": "2027-10"}

@@ -28,7 +28,7 @@ from siteopt.export.xlsx_style import (
     put,
     write_table,
 )
-from siteopt.schema import SCENARIO_SECTIONS, TABLES, Scenario
+from siteopt.inputs.schema import SCENARIO_SECTIONS, TABLES, Scenario
 
 TABLE_ORDER = ("campuses", "offers", "offer_phases", "market")
 TABLE_NAMES = {"campuses": "tblInputCampuses", "offers": "tblInputOffers",

@@ -45,8 +45,8 @@ from siteopt.export.xlsx_style import (
     unique_headers,
     write_table,
 )
+from siteopt.inputs.schema import TABLES
 from siteopt.results import Results
-from siteopt.schema import TABLES
 
 SHEETS = ("Comparison", "MW by year", "Capex by year", "Assumption changes", "Scenarios",
           "Chart data")

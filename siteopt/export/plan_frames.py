@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from siteopt.kpis import HPC_EBITDA, HPC_REVENUE, MINING_EBITDA, PAYBACK_NEVER
-from siteopt.market import mining_margin_usd_per_mw_month
+from siteopt.inputs.market import mining_margin_usd_per_mw_month
 from siteopt.model.cash import LINE_KINDS
 from siteopt.results import Results
+from siteopt.results.kpis import HPC_EBITDA, HPC_REVENUE, MINING_EBITDA, PAYBACK_NEVER
 
 MUSD = 1e6
 MW_EPS = 1e-6  # below this a MW figure is solver round-off

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from siteopt import __version__
-from siteopt.errors import InputError, Problem
+from siteopt.inputs.errors import InputError, Problem
 from siteopt.results import CAMPUS_MONTH_COLUMNS, COMPANY_MONTH_COLUMNS, LEASE_COLUMNS
 
 RESULT_FORMAT = 1  # summary.json "result_format": raise when the folder layout changes

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from siteopt.errors import InputError, Problem
 from siteopt.export import leftovers, result_checks, swap
 from siteopt.export.files import (
     WriteError,
@@ -32,6 +31,7 @@ from siteopt.export.files import (
 from siteopt.export.result_checks import UnreadableResults
 from siteopt.export.targets import MARKER, enclosing_result_folder, is_siteopt_workbook
 from siteopt.export.workbook import write_plan_workbook
+from siteopt.inputs.errors import InputError, Problem
 from siteopt.results import Results
 
 _UMASK = os.umask(0)
@@ -210,7 +210,7 @@ def _write_into(results: Results, folder: Path, workbook: bool) -> list[str]:
 
 
 def _text_columns() -> dict[str, type]:
-    from siteopt.schema import TABLES
+    from siteopt.inputs.schema import TABLES
 
     names = {"campus_id", "offer_id", "tenant", "month", "start_month", "delivery_month",
              "end_month", "kpi", "unit", "key", "value"}

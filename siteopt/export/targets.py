@@ -11,8 +11,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from siteopt.errors import InputError, Problem
 from siteopt.export.files import CREATOR
+from siteopt.inputs.errors import InputError, Problem
 
 MARKER = "summary.json"
 _PLAN_SHEETS = {"Summary", "About this run"}

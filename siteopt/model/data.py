@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from siteopt.inputs import Inputs
-from siteopt.months import days, label, parse_month
-from siteopt.schema import Finance
+from siteopt.inputs.months import days, label, parse_month
+from siteopt.inputs.schema import Finance
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from siteopt.inputs.schema import Finance
 from siteopt.model.data import ModelData
 from siteopt.model.spot import has_spot_market
-from siteopt.schema import Finance
 
 
 def reduction_applies(finance: Finance, campuses: pd.DataFrame, spot_market: bool) -> bool:

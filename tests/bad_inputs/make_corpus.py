@@ -232,7 +232,7 @@ def _(folder: Path, outside: Path) -> None:
 
 @generates("scenario_too_large")
 def _(folder: Path, outside: Path) -> None:
-    from siteopt.scenario import MAX_SCENARIO_BYTES
+    from siteopt.inputs.scenario import MAX_SCENARIO_BYTES
 
     padding = "# padding\n" * (MAX_SCENARIO_BYTES // 10 + 1)
     (folder / "scenario.yaml").write_text(shared_text("scenario.yaml") + padding,
@@ -252,7 +252,7 @@ def _(folder: Path, outside: Path) -> None:
 
 @generates("extends_too_deep")
 def _(folder: Path, outside: Path) -> None:
-    from siteopt.scenario import MAX_EXTENDS_DEPTH
+    from siteopt.inputs.scenario import MAX_EXTENDS_DEPTH
 
     levels = MAX_EXTENDS_DEPTH + 2
     for level in range(1, levels):
@@ -300,7 +300,7 @@ def _(folder: Path, outside: Path) -> None:
 
 @generates("csv_huge")
 def _(folder: Path, outside: Path) -> None:
-    from siteopt.tables import MAX_ROWS
+    from siteopt.inputs.tables import MAX_ROWS
 
     header, first, _ = shared_text("portfolio/campuses.csv").splitlines()
     rest = first.split(",", 1)[1]
@@ -384,7 +384,7 @@ def _(folder: Path, outside: Path) -> None:
 @generates("xlsx_zip_bomb")
 def _(folder: Path, outside: Path) -> None:
     # A sheet that unzips past MAX_XLSX_UNZIPPED_BYTES; about 200 KB on disk.
-    from siteopt.tables import MAX_XLSX_UNZIPPED_BYTES
+    from siteopt.inputs.tables import MAX_XLSX_UNZIPPED_BYTES
 
     path = folder / "book.xlsx"
     shared_book(path)
@@ -399,7 +399,7 @@ def _(folder: Path, outside: Path) -> None:
 
 @generates("xlsx_huge_sheet")
 def _(folder: Path, outside: Path) -> None:
-    from siteopt.tables import MAX_ROWS
+    from siteopt.inputs.tables import MAX_ROWS
 
     rows = shared_rows("campuses")
     body = io.StringIO()
@@ -461,7 +461,7 @@ def _(folder: Path, outside: Path) -> None:
 
 @generates("xlsx_too_many_parts")
 def _(folder: Path, outside: Path) -> None:
-    from siteopt.tables import MAX_XLSX_ENTRIES
+    from siteopt.inputs.tables import MAX_XLSX_ENTRIES
 
     shared_book(folder / "book.xlsx")
     with zipfile.ZipFile(folder / "book.xlsx", "a") as zf:

@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from siteopt.batch import Task
-from siteopt.errors import InputError, Problem
-from siteopt.overrides import MAX_VARIANTS, Override, parse_vary
+from siteopt.inputs.errors import InputError, Problem
+from siteopt.inputs.overrides import MAX_VARIANTS, Override, parse_vary
+from siteopt.runs.batch import Task
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=+\-]+")
 MAX_NAME = 150  # characters of a folder name; leaves room under the 255-byte limit

@@ -11,7 +11,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from siteopt.batch import BATCH_COLUMNS, SUCCESS, WORKER_TIMEOUT_S, Task, run_batch
+from siteopt.runs.batch import BATCH_COLUMNS, SUCCESS, WORKER_TIMEOUT_S, Task, run_batch
 
 
 class Progress:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from siteopt.inputs import Inputs
+from siteopt.inputs.load import Inputs
 
 
 def mining_only(inputs: Inputs) -> Inputs:

@@ -10,12 +10,12 @@ Three parts:
   the yearly caps hold all signed MW, and with a tenant cap no signed tenant holds more than
   the cap of the signed MW).
 * `bench_sizes(...)` — each size × seed solved in a FRESH subprocess (`python -m
-  siteopt.bench --child`), so the peak memory read there (`ru_maxrss`) is that run's own. The
+  siteopt.runs.bench --child`), so the peak memory read there (`ru_maxrss`) is that run's own. The
   child runs the same pipeline as `siteopt solve` (load_inputs → solve_inputs without the
   mining-only baseline → write_results, then the workbook separately) and times each stage by
   wrapping the functions siteopt.api calls.
 * `bench_batch(...)` — 16 base-size scenarios (scenarios/base.yaml with the BTC price moved
-  ±10 %) solved one after another vs on 2 worker processes (`siteopt.batch`), repeated.
+  ±10 %) solved one after another vs on 2 worker processes (`siteopt.runs.batch`), repeated.
 
 Timings are wall-clock seconds. Tests never time anything; this module is where speed is
 measured.
@@ -359,7 +359,7 @@ def write_synthetic(synthetic: Synthetic, folder: Path, **solver: Any) -> Path:
     `folder`; returns the scenario path. `solver` keys override the scenario's solver."""
     import yaml
 
-    from siteopt.schema import CAMPUSES, OFFER_PHASES, OFFERS
+    from siteopt.inputs.schema import CAMPUSES, OFFER_PHASES, OFFERS
 
     portfolio = folder / "portfolio"
     portfolio.mkdir(parents=True, exist_ok=True)
@@ -530,7 +530,7 @@ def _run_in_subprocess(scenario: Path, outdir: Path, workbook: bool, timeout_s: 
                           "workbook": workbook, "profile": str(profile) if profile else None})
     started, machine0, cpu0 = time.perf_counter(), _machine_busy_seconds(), _children_cpu()
     try:
-        done = subprocess.run([sys.executable, "-m", "siteopt.bench", "--child", payload],
+        done = subprocess.run([sys.executable, "-m", "siteopt.runs.bench", "--child", payload],
                               capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         return {"status": "timeout", "error": f"killed after {timeout_s:.0f} s",
@@ -582,14 +582,14 @@ def source_version() -> str:
     """`git describe --always --dirty` of the project siteopt runs from ('' without git)."""
     try:
         done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                              text=True, timeout=10, cwd=Path(__file__).resolve().parents[1])
+                              text=True, timeout=10, cwd=Path(__file__).resolve().parents[2])
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def _base_scenario() -> Path | None:
-    from siteopt.template import EXAMPLE_SCENARIO  # the checkout's, or the wheel's copy
+    from siteopt.inputs.template import EXAMPLE_SCENARIO  # the checkout's, or the wheel's copy
 
     return EXAMPLE_SCENARIO if EXAMPLE_SCENARIO.is_file() else None
 
@@ -601,7 +601,7 @@ def _batch_files(folder: Path, count: int) -> list[Path]:
 
     import yaml
 
-    from siteopt.scenario import load_scenario
+    from siteopt.inputs.scenario import load_scenario
 
     base = _base_scenario()
     if base is None:
@@ -624,7 +624,7 @@ def _batch_files(folder: Path, count: int) -> list[Path]:
 
 def _own_pool(files: list[Path], outdir: Path, workers: int, solver: dict[str, Any]
               ) -> list[dict[str, Any]]:
-    """Fallback when siteopt.batch is absent: a minimal spawn pool over run_task-like work."""
+    """Fallback when siteopt.runs.batch is absent: a minimal spawn pool over run_task-like work."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -680,14 +680,14 @@ def _batch_once(files: list[Path], outdir: Path, workers: int, solver: dict[str,
     busy = wait_until_idle(wait_idle_s) if wait_idle_s > 0 else busy_cores(1.0)
     started, machine0, cpu0 = time.perf_counter(), _machine_busy_seconds(), _children_cpu()
     try:
-        from siteopt.batch import plan_tasks, run_batch
+        from siteopt.runs.batch import plan_tasks, run_batch
     except ImportError:
         results = _own_pool(files, outdir, workers, solver)
         runner = "bench pool"
     else:
         results = run_batch(plan_tasks(files, outdir, workbook=workbook, solver=solver),
                             workers=workers)
-        runner = "siteopt.batch"
+        runner = "siteopt.runs.batch"
     seconds = time.perf_counter() - started
     cpu, machine1 = _children_cpu() - cpu0, _machine_busy_seconds()
     statuses = [str(r.get("status")) for r in results]

@@ -10,7 +10,7 @@ import calendar
 import datetime as dt
 import re
 
-from siteopt.errors import excerpt
+from siteopt.inputs.errors import excerpt
 
 _LABEL = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 

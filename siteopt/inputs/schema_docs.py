@@ -1,11 +1,11 @@
-"""The input contract as Markdown (README) and JSON, generated from `siteopt.schema`."""
+"""The input contract as Markdown (README) and JSON, generated from `siteopt.inputs.schema`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from siteopt.months import INPUT_MONTHS
-from siteopt.schema import (
+from siteopt.inputs.months import INPUT_MONTHS
+from siteopt.inputs.schema import (
     MAX_ID_CHARS,
     SCENARIO_SECTIONS,
     TABLES,

@@ -25,9 +25,9 @@ import pandas as pd
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from siteopt.errors import InputError, Problem
-from siteopt.schema import TABLES, Scenario
-from siteopt.tables import parse_cell
+from siteopt.inputs.errors import InputError, Problem
+from siteopt.inputs.schema import TABLES, Scenario
+from siteopt.inputs.tables import parse_cell
 
 MAX_VARIANTS = 1000  # default of `sweep --max-variants`: more runs than a sweep is meant for
 

@@ -22,9 +22,9 @@ from xml.etree import ElementTree
 
 import pandas as pd
 
-from siteopt.errors import InputError, Problem, Problems, excerpt
-from siteopt.months import label, parse_input_month
-from siteopt.schema import MAX_ID_CHARS, Column, Table
+from siteopt.inputs.errors import InputError, Problem, Problems, excerpt
+from siteopt.inputs.months import label, parse_input_month
+from siteopt.inputs.schema import MAX_ID_CHARS, Column, Table
 
 MAX_CSV_BYTES = 50_000_000
 MAX_XLSX_BYTES = 50_000_000

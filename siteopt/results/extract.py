@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from siteopt import __version__, kpis
+from siteopt import __version__
 from siteopt.inputs import Inputs
 from siteopt.model import BuiltModel
 from siteopt.model.cash import CAMPUS_LINES, COMPANY, LINE_KINDS, LINES, USD_PER_MUSD
 from siteopt.model.debt import repayment_schedule
 from siteopt.model.leases import rent_schedule
+from siteopt.results import kpis
 from siteopt.solve import SolveOutcome
 
 INDEX_COLUMNS = {

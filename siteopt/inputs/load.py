@@ -11,13 +11,13 @@ from typing import Any
 
 import pandas as pd
 
-from siteopt.errors import InputError, Problem, Problems, clip, excerpt
-from siteopt.market import check_margins, check_path, market_path, read_paths
-from siteopt.months import label, parse_month
-from siteopt.overrides import Override, apply_to_tables
-from siteopt.scenario import LoadedScenario, guard_path, load_scenario, project_root, resolve
-from siteopt.schema import TABLES, Scenario
-from siteopt.tables import RawTable, parse_table, read_csv_table, read_xlsx_tables
+from siteopt.inputs.errors import InputError, Problem, Problems, clip, excerpt
+from siteopt.inputs.market import check_margins, check_path, market_path, read_paths
+from siteopt.inputs.months import label, parse_month
+from siteopt.inputs.overrides import Override, apply_to_tables
+from siteopt.inputs.scenario import LoadedScenario, guard_path, load_scenario, project_root, resolve
+from siteopt.inputs.schema import TABLES, Scenario
+from siteopt.inputs.tables import RawTable, parse_table, read_csv_table, read_xlsx_tables
 
 
 @dataclass(frozen=True)

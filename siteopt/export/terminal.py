@@ -8,7 +8,7 @@ from rich.table import Table
 
 from siteopt.export import plan_frames
 from siteopt.inputs import Inputs
-from siteopt.market import mining_margin_usd_per_mw_month
+from siteopt.inputs.market import mining_margin_usd_per_mw_month
 
 
 def hashprice_table(inputs: Inputs, yearly: bool = False) -> pd.DataFrame:

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from siteopt.errors import Problems
-from siteopt.months import days, label, parse_input_month, parse_month
-from siteopt.schema import Market, NumberRule, field_numbers
-from siteopt.tables import read_csv_table
+from siteopt.inputs.errors import Problems
+from siteopt.inputs.months import days, label, parse_input_month, parse_month
+from siteopt.inputs.schema import Market, NumberRule, field_numbers
+from siteopt.inputs.tables import read_csv_table
 
 BLOCKS_PER_DAY = 144
 PATH_COLUMNS = ("btc_price_usd", "network_hashrate_ehs", "fees_btc_per_block",

@@ -11,8 +11,8 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from siteopt.errors import EXCERPT_CHARS, InputError, Problem, Problems, excerpt
-from siteopt.schema import EntryProblems, Scenario
+from siteopt.inputs.errors import EXCERPT_CHARS, InputError, Problem, Problems, excerpt
+from siteopt.inputs.schema import EntryProblems, Scenario
 
 MAX_SCENARIO_BYTES = 1_000_000
 MAX_EXTENDS_DEPTH = 20
@@ -249,8 +249,8 @@ def guard_path(path: Path, root: Path, where: str, inside: str = "the project fo
 
 def load_scenario(path: str | Path, overrides: list | None = None) -> LoadedScenario:
     """Read a scenario and its `extends` ancestors, merge them, apply command-line changes
-    (siteopt.overrides) and validate the result."""
-    from siteopt.overrides import apply_to_settings
+    (siteopt.inputs.overrides) and validate the result."""
+    from siteopt.inputs.overrides import apply_to_settings
 
     path = Path(path)
     origins: dict[KeyPath, Path] = {}

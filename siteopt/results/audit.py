@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from siteopt.inputs import Inputs
+from siteopt.inputs.months import days, label, parse_month
 from siteopt.model.cash import CAMPUS_LINES, LINES
-from siteopt.months import days, label, parse_month
 
 MW_TOL = 1e-6
 USD_TOL = 0.005  # half a cent

@@ -1,6 +1,6 @@
 """`siteopt init`: a working project to start from — a scenario and a portfolio.
 
-Everything a user fills in is generated from `siteopt.schema`: the scenario YAML has every
+Everything a user fills in is generated from `siteopt.inputs.schema`: the scenario YAML has every
 key with its meaning and unit as a comment, and the Excel portfolio has one sheet per table
 (`TABLES`), a README sheet explaining every column, input cells styled as inputs, drop-downs
 for fixed choices and Excel data validation for the numeric ranges of each column. The
@@ -24,7 +24,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel
 
-from siteopt.errors import InputError, Problem, Problems
 from siteopt.export.files import write_atomic
 from siteopt.export.xlsx_style import (
     HEADING_FONT,
@@ -36,13 +35,14 @@ from siteopt.export.xlsx_style import (
     report_sheet,
     sheet_title,
 )
-from siteopt.schema import SCENARIO_SECTIONS, TABLES, Column, Scenario, Table
+from siteopt.inputs.errors import InputError, Problem, Problems
+from siteopt.inputs.schema import SCENARIO_SECTIONS, TABLES, Column, Scenario, Table
 
 # The examples live once, at the top of the repository (data/, scenarios/); a wheel carries a
 # copy inside the package (siteopt/examples/, made by setup.py at build time).
 EXAMPLE_FOLDERS = ("data", "scenarios")
-PACKAGED_EXAMPLES = Path(__file__).resolve().parent / "examples"
-SOURCE_CHECKOUT = Path(__file__).resolve().parents[1]
+PACKAGED_EXAMPLES = Path(__file__).resolve().parents[1] / "examples"  # siteopt/examples
+SOURCE_CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def example_root(candidates: tuple[Path, ...] = (PACKAGED_EXAMPLES, SOURCE_CHECKOUT)) -> Path:
@@ -158,7 +158,7 @@ def _scenario_name(folder: Path) -> str:
 
 
 def _settings(path: Path) -> dict[str, Any]:
-    from siteopt.scenario import load_scenario
+    from siteopt.inputs.scenario import load_scenario
 
     return load_scenario(path).scenario.model_dump(mode="json")
 
@@ -249,7 +249,7 @@ def _merge_missing(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
 
 def example_rows(table: Table) -> list[dict[str, Any]]:
     """Typed rows of the example portfolio's table (empty when it has none)."""
-    from siteopt.tables import parse_table, read_csv_table
+    from siteopt.inputs.tables import parse_table, read_csv_table
 
     path = EXAMPLE_PORTFOLIO / f"{table.name}.csv"
     if not path.is_file():

@@ -20,8 +20,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from siteopt.errors import excerpt
-from siteopt.months import input_years, label, parse_input_month
+from siteopt.inputs.errors import excerpt
+from siteopt.inputs.months import input_years, label, parse_input_month
 
 # ---------------------------------------------------------------------------------------------
 # Numbers: one rule for every numeric input, in tables and scenario files alike

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from siteopt import __version__
-from siteopt.errors import InputError
+from siteopt.inputs.errors import InputError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -167,8 +167,8 @@ def hashprice(scenario: Path, yearly: bool, as_csv: bool) -> None:
     Example:
       siteopt hashprice scenarios/base.yaml --yearly
     """
+    from siteopt.export.terminal import hashprice_table, print_frame
     from siteopt.inputs import load_inputs
-    from siteopt.report_terminal import hashprice_table, print_frame
 
     inputs = load_inputs(scenario)
     _warn(inputs.warnings)
@@ -189,7 +189,7 @@ def schema(fmt: str) -> None:
     Example:
       siteopt schema > docs/inputs.md
     """
-    from siteopt.schema_docs import schema_json, schema_markdown
+    from siteopt.inputs.schema_docs import schema_json, schema_markdown
 
     click.echo(schema_markdown() if fmt == "markdown" else json.dumps(schema_json(), indent=2),
                nl=fmt != "markdown")
@@ -223,8 +223,8 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     from siteopt.export.files import WriteError
     from siteopt.export.results_folder import check_outdir, write_results
     from siteopt.export.swap import FolderBusy
+    from siteopt.export.terminal import print_plan
     from siteopt.inputs import load_inputs
-    from siteopt.report_terminal import print_plan
 
     inputs = with_solver_options(load_inputs(scenario, portfolio), mip_gap_pct=mip_gap_pct,
                                  time_limit_s=time_limit_s, threads=threads)
@@ -264,7 +264,7 @@ MAX_VARIANTS, WORKER_TIMEOUT_S = 1000, 120.0
 def _scheduler_address(_ctx: click.Context, _param: click.Parameter,
                        value: str | None) -> str | None:
     """A malformed address is a usage error at once (Dask took 40 s to give up on one)."""
-    from siteopt.batch import check_scheduler_address
+    from siteopt.runs.batch import check_scheduler_address
 
     if value is None:
         return None
@@ -321,8 +321,8 @@ def batch(scenarios: tuple[Path, ...], outdir: Path, workers: int | None,
       siteopt batch scenarios/ -o out/batch --workers 2
       siteopt batch scenarios/base.yaml scenarios/bear-btc.yaml -o out/b --scheduler tcp://10.0.0.5:8786
     """
-    from siteopt.batch import plan_tasks, scenario_files
-    from siteopt.cli_batch import run_and_report
+    from siteopt.cli.progress import run_and_report
+    from siteopt.runs.batch import plan_tasks, scenario_files
 
     tasks = plan_tasks(scenario_files(scenarios), outdir, workbook=not no_workbook)
     table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json,
@@ -365,14 +365,14 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
     """
     from siteopt.export.sweep_workbook import write_sweep_workbook
     from siteopt.inputs import load_inputs
-    from siteopt.sweep import check_variants, grid_table, sweep_tasks, tornado
+    from siteopt.runs.sweep import check_variants, grid_table, sweep_tasks, tornado
 
     name = load_inputs(scenario).scenario.name
     outdir = outdir or Path("out") / f"sweep-{name}"
     tasks = sweep_tasks(scenario, list(specs), outdir, grid=mode == "grid",
                         max_variants=max_variants)
     check_variants(tasks[1:])
-    from siteopt.cli_batch import run_and_report
+    from siteopt.cli.progress import run_and_report
 
     table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json,
                            worker_timeout_s)
@@ -427,7 +427,7 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
       siteopt bench --sizes S,M,L --seeds 3 -o bench_results.csv
       siteopt bench --sizes S --seeds 1 --batch 0
     """
-    from siteopt import bench as b
+    from siteopt.runs import bench as b
 
     chosen = [s.strip().upper() for s in sizes.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in b.SIZES]
@@ -573,7 +573,7 @@ def init(folder: Path, excel: bool, force: bool) -> None:
       siteopt init my-campuses --excel
       siteopt solve my-campuses/scenario.yaml -o out/mine
     """
-    from siteopt.template import ExistingFiles, init_project
+    from siteopt.inputs.template import ExistingFiles, init_project
 
     try:
         files = init_project(folder, excel=excel, force=force)

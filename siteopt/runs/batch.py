@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from siteopt.errors import InputError, Problem
-from siteopt.overrides import Override
+from siteopt.inputs.errors import InputError, Problem
+from siteopt.inputs.overrides import Override
 
 BATCH_COLUMNS = ["scenario", "scenario_file", "changes", "status", "npv_usd", "value_added_usd",
                  "mip_gap_pct", "build_seconds", "solve_seconds", "total_seconds", "input_hash",
@@ -56,7 +56,7 @@ def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
 def plan_tasks(files: list[Path], outdir: Path, workbook: bool = True,
                solver: dict[str, Any] | None = None) -> list[Task]:
     """One task per file, named by its scenario name (file stem when it cannot be read)."""
-    from siteopt.scenario import load_scenario
+    from siteopt.inputs.scenario import load_scenario
 
     tasks, used = [], set()
     for file in files:
@@ -181,7 +181,7 @@ def _error_row(task: Task, error: str) -> dict[str, Any]:
 
 def _run_local(tasks: list[Task], workers: int | None, fail_fast: bool,
                notify: Callback) -> Iterable[dict[str, Any]]:
-    from siteopt.local_pool import Died, Raised, run_jobs
+    from siteopt.runs.local_pool import Died, Raised, run_jobs
 
     if not tasks:
         return
