@@ -146,7 +146,7 @@ def test_a_hall_let_twice_is_reimbursed_once(data):
               "build_months": build, "grid_mw": 40, "miner_mw": 40,
               "capex_usd_per_it_mw": data.draw(st.sampled_from([300_000, 8_000_000])),
               "power_price_usd_per_mwh": 30}
-    first = {"offer_id": "R1", "it_mw": 10, "rate_usd_per_kw_month": 5_000,
+    first = {"offer_id": "R1", "it_mw": 10, "rate_usd_per_kw_month": 900,
              "term_months": term, "tenant_capex_pct": data.draw(st.sampled_from([0, 100])),
              "earliest_start": label(parse_month(START) + build),
              "latest_start": label(parse_month(START) + build)}

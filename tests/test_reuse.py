@@ -40,8 +40,10 @@ def test_a_price_that_switches_the_block_start_reduction_changes_the_key():
     base = reuse_key(load_inputs(BASE))
     modest = Override("campuses.asic_salvage_usd_per_mw", "set", 250_000)
     assert reuse_key(load_inputs(BASE, overrides=[modest])) == base
-    huge = Override("campuses.asic_salvage_usd_per_mw", "set", 20_000_000)
-    assert reuse_key(load_inputs(BASE, overrides=[huge])) != base
+    cheap_halls = Override("campuses.capex_usd_per_it_mw", "set", 1_000_000)
+    assert reuse_key(load_inputs(BASE, overrides=[cheap_halls])) == base
+    huge = Override("campuses.asic_salvage_usd_per_mw", "set", 5_000_000)
+    assert reuse_key(load_inputs(BASE, overrides=[cheap_halls, huge])) != base
 
 
 @pytest.mark.parametrize("changes", [PRICE_ONLY],
