@@ -11,9 +11,9 @@ from siteopt.inputs.transform import mining_only
 from siteopt.model import BuiltModel, build_model, prepare
 from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
 from siteopt.model.reuse import record_cash, reuse_key
-from siteopt.results import Results, extract, infeasible, unsolved, with_kpis
 from siteopt.results.audit import audit_plan
 from siteopt.results.diagnose import explain_infeasibility, undeliverable_signed_leases
+from siteopt.results.extract import Results, extract, infeasible, unsolved, with_kpis
 from siteopt.solve import Compiled, compile_model, set_objective, solve_compiled
 
 

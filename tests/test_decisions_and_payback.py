@@ -26,7 +26,7 @@ from siteopt.export import plan_frames
 from siteopt.export.plan_frames import campus_decision, campus_decision_texts, payback_shown
 from siteopt.export.terminal import print_plan
 from siteopt.model.cash import LINE_KINDS
-from siteopt.results import LEASE_COLUMNS, Results
+from siteopt.results.extract import LEASE_COLUMNS, Results
 from siteopt.results.kpis import PAYBACK_NEVER, PAYBACK_SAME, compute, payback, payback_month
 
 CAMPUS = pd.Series({"campus_id": "C1", "grid_mw": 100.0, "hpc_pue": 1.25, "miner_mw": 100.0,

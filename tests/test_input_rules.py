@@ -677,8 +677,7 @@ def test_every_file_siteopt_writes_next_to_scenario_folders_is_a_reserved_name()
     from siteopt.inputs.schema import RESERVED_NAMES
 
     root = Path(__file__).resolve().parents[1] / "siteopt"
-    writers = [*root.glob("export/*.py"), root / "cli.py", root / "cli_batch.py",
-               root / "batch.py", root / "sweep.py"]
+    writers = [*root.glob("export/*.py"), *root.glob("cli/*.py"), *root.glob("runs/*.py")]
     written = {name for path in writers for name in
                re.findall(r"\"([a-z_]+\.(?:csv|xlsx|json))\"", path.read_text(encoding="utf-8"))}
     inputs_only = {"bench_results.csv"}  # the benchmark's default file in the working folder

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from siteopt.api import solve_scenario
 from siteopt.cli import main
 from siteopt.inputs import load_inputs
-from siteopt.results import LEASE_COLUMNS
 from siteopt.results.audit import audit_plan
+from siteopt.results.extract import LEASE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

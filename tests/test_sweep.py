@@ -148,7 +148,9 @@ def test_sweep_cli_refuses_too_many_variants_before_writing_anything(case, tmp_p
 
 
 def test_cli_defaults_are_the_library_defaults():
-    from siteopt import batch, cli, overrides
+    from siteopt import cli
+    from siteopt.inputs import overrides
+    from siteopt.runs import batch
 
     assert cli.MAX_VARIANTS == overrides.MAX_VARIANTS
     assert cli.WORKER_TIMEOUT_S == batch.WORKER_TIMEOUT_S

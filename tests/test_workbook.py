@@ -25,7 +25,7 @@ from siteopt.export.comparison import assumption_differences, build_comparison
 from siteopt.export.plan_workbook import NO_PLAN_SHEETS, PLAN_SHEETS, build_plan_workbook
 from siteopt.export.results_folder import load_results, write_results
 from siteopt.export.xlsx_style import MONTH, MW, PCT_INPUT, USD_M, column_style
-from siteopt.results import LEASE_COLUMNS
+from siteopt.results.extract import LEASE_COLUMNS
 
 INJECTIONS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2"]
 

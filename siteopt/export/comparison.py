@@ -46,7 +46,7 @@ from siteopt.export.xlsx_style import (
     write_table,
 )
 from siteopt.inputs.schema import TABLES
-from siteopt.results import Results
+from siteopt.results.extract import Results
 
 SHEETS = ("Comparison", "MW by year", "Capex by year", "Assumption changes", "Scenarios",
           "Chart data")

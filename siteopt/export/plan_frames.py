@@ -14,7 +14,7 @@ import pandas as pd
 
 from siteopt.inputs.market import mining_margin_usd_per_mw_month
 from siteopt.model.cash import LINE_KINDS
-from siteopt.results import Results
+from siteopt.results.extract import Results
 from siteopt.results.kpis import HPC_EBITDA, HPC_REVENUE, MINING_EBITDA, PAYBACK_NEVER
 
 MUSD = 1e6

@@ -46,7 +46,7 @@ from siteopt.export.xlsx_style import (
     style_header,
     write_table,
 )
-from siteopt.results import Results
+from siteopt.results.extract import Results
 
 PLAN_SHEETS = ("Summary", "Charts", "Campus plan", "Leases", "Cash flow", "Cash flow monthly",
                "Company cash & debt", "Campus month", "Assumptions", "About this run",

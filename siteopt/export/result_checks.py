@@ -22,7 +22,7 @@ import pandas as pd
 
 from siteopt import __version__
 from siteopt.inputs.errors import InputError, Problem
-from siteopt.results import CAMPUS_MONTH_COLUMNS, COMPANY_MONTH_COLUMNS, LEASE_COLUMNS
+from siteopt.results.extract import CAMPUS_MONTH_COLUMNS, COMPANY_MONTH_COLUMNS, LEASE_COLUMNS
 
 RESULT_FORMAT = 1  # summary.json "result_format": raise when the folder layout changes
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")

@@ -32,7 +32,7 @@ from siteopt.export.result_checks import UnreadableResults
 from siteopt.export.targets import MARKER, enclosing_result_folder, is_siteopt_workbook
 from siteopt.export.workbook import write_plan_workbook
 from siteopt.inputs.errors import InputError, Problem
-from siteopt.results import Results
+from siteopt.results.extract import Results
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

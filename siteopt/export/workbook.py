@@ -12,7 +12,7 @@ from pathlib import Path
 from siteopt.export.files import save_workbook
 from siteopt.export.plan_workbook import build_plan_workbook
 from siteopt.export.xlsx_style import set_cell
-from siteopt.results import Results
+from siteopt.results.extract import Results
 
 __all__ = ["set_cell", "write_plan_workbook"]
 
