@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,36 +40,77 @@ def with_solver_options(inputs: Inputs, **overrides: Any) -> Inputs:
     return replace(inputs, scenario=inputs.scenario.model_copy(update={"solver": solver}))
 
 
-def solve_inputs(inputs: Inputs, log: bool = False, baseline: bool = True) -> Results:
+StageCallback = Callable[[str, float], None]  # stage name, seconds
+
+
+def solve_inputs(inputs: Inputs, log: bool = False, baseline: bool = True,
+                 on_stage: StageCallback | None = None) -> Results:
     """Solve a scenario and, unless told not to, its mining-only baseline for the KPIs."""
-    results = solve_plan(inputs, log=log)
+    results = solve_plan(inputs, log=log, on_stage=on_stage)
     if results.summary["status"] not in ("optimal", "feasible"):
         return results
     base = solve_plan(mining_only(inputs)) if baseline else None
-    return with_kpis(inputs, results, base)
+    with _Stages(on_stage).stage("kpis"):
+        return with_kpis(inputs, results, base)
 
 
-def solve_plan(inputs: Inputs, log: bool = False) -> Results:
-    started = time.perf_counter()
-    data = prepare(inputs)
-    impossible = undeliverable_signed_leases(data)
+class _Stages:
+    """Times named stages; tells `on_stage` each one's seconds as it ends."""
+
+    def __init__(self, on_stage: StageCallback | None):
+        self.on_stage = on_stage
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            took = time.perf_counter() - started
+            self.seconds[name] = self.seconds.get(name, 0.0) + took
+            if self.on_stage is not None:
+                self.on_stage(name, took)
+
+
+def solve_plan(inputs: Inputs, log: bool = False,
+               on_stage: StageCallback | None = None) -> Results:
+    """One scenario, in these stages (each timed, `on_stage(name, seconds)`):
+
+    prepare (inputs → model data) → precheck (signed leases no campus can deliver) →
+    build (Pyomo model and cash ledger, or only the ledger on a reused model) → compile
+    (to HiGHS's matrices) → solve (HiGHS) → diagnose (infeasible only: what to relax) →
+    extract (tables) → audit (independent re-check of the written plan).
+    """
+    stages = _Stages(on_stage)
+    with stages.stage("prepare"):
+        data = prepare(inputs)
+    with stages.stage("precheck"):
+        impossible = undeliverable_signed_leases(data)
     if impossible:
-        return infeasible(inputs, impossible, {"build": time.perf_counter() - started,
+        return infeasible(inputs, impossible, {"build": sum(stages.seconds.values()),
                                                "solve": 0.0})
-    built, compiled, reused = _built_and_compiled(inputs, data)
+    built, compiled, reused = _built_and_compiled(inputs, data, stages)
     outcome = solve_compiled(built.model, compiled, inputs.scenario.solver, log=log)
-    solved_at = time.perf_counter()
-    timings = {"build": solved_at - started - outcome.solve_seconds,
+    if on_stage is not None:
+        on_stage("solve", outcome.solve_seconds)
+    timings = {"build": sum(stages.seconds.values()) + outcome.compile_seconds
+               - compiled.compile_seconds,
                "solve": outcome.solve_seconds}
     if outcome.status == "infeasible":
-        return unsolved(inputs, outcome, timings, explain_infeasibility(inputs))
+        with stages.stage("diagnose"):
+            diagnosis = explain_infeasibility(inputs)
+        return unsolved(inputs, outcome, timings, diagnosis)
     if outcome.status not in ("optimal", "feasible"):
         return unsolved(inputs, outcome, timings)
-    results = extract(inputs, built, outcome, timings)
-    results.summary["extract_seconds"] = round(time.perf_counter() - solved_at, 4)
+    with stages.stage("extract"):
+        results = extract(inputs, built, outcome, timings)
+    with stages.stage("audit"):
+        violations = audit_plan(inputs, results.campus_month, results.leases,
+                                results.company_month, results.summary["npv_usd"])
+    results.summary["extract_seconds"] = round(stages.seconds["extract"]
+                                               + stages.seconds["audit"], 4)
     results.summary["model_reused"] = reused
-    violations = audit_plan(inputs, results.campus_month, results.leases,
-                            results.company_month, results.summary["npv_usd"])
     results.summary["audit"] = {"passed": not violations, "violations": violations[:20]}
     return results
 
@@ -78,15 +121,20 @@ def solve_plan(inputs: Inputs, log: bool = False) -> Results:
 _REUSABLE: dict[str, tuple[BuiltModel, Compiled]] = {}
 
 
-def _built_and_compiled(inputs: Inputs, data) -> tuple[BuiltModel, Compiled, bool]:
+def _built_and_compiled(inputs: Inputs, data, stages: _Stages
+                        ) -> tuple[BuiltModel, Compiled, bool]:
     key = reuse_key(inputs)
     if key is not None and key in _REUSABLE:
         built, compiled = _REUSABLE[key]
-        cash = record_cash(built.model, data)
-        set_objective(compiled, *_objective_units(cash))
+        with stages.stage("build"):
+            cash = record_cash(built.model, data)
+            set_objective(compiled, *_objective_units(cash))
+        compiled.compile_seconds = 0.0
         return BuiltModel(built.model, data, cash), compiled, True
-    built = build_model(data)
-    compiled = compile_model(built.model)
+    with stages.stage("build"):
+        built = build_model(data)
+    with stages.stage("compile"):
+        compiled = compile_model(built.model)
     if key is not None:
         if len(_REUSABLE) >= 2:
             _REUSABLE.pop(next(iter(_REUSABLE)))
