@@ -22,10 +22,10 @@ import pandas as pd
 import pytest
 
 from siteopt.api import solve_scenario
+from siteopt.contract import LINE as LINE_KINDS
 from siteopt.export import plan_frames
 from siteopt.export.plan_frames import campus_decision, campus_decision_texts, payback_shown
 from siteopt.export.terminal import print_plan
-from siteopt.model.cash import LINE_KINDS
 from siteopt.results.extract import LEASE_COLUMNS, Results
 from siteopt.results.kpis import PAYBACK_NEVER, PAYBACK_SAME, compute, payback, payback_month
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from siteopt.contract import LINE
 from siteopt.inputs.market import mining_margin_usd_per_mw_month
-from siteopt.model.cash import LINE_KINDS
 from siteopt.results.extract import Results
 from siteopt.results.kpis import HPC_EBITDA, HPC_REVENUE, MINING_EBITDA, PAYBACK_NEVER
 
@@ -148,16 +148,16 @@ def cash_flow_by_year(company_month: pd.DataFrame) -> pd.DataFrame:
 
     for kind in KINDS:
         subtotal = pd.Series(0.0, index=co.index)
-        for line, (sign, line_kind) in LINE_KINDS.items():
-            if line_kind != kind or line not in co:
+        for line in LINE.values():
+            if line.kind != kind or line.name not in co:
                 continue
-            signed = sign * co[line].astype(float)
+            signed = line.sign * co[line.name].astype(float)
             subtotal += signed
             if (signed.abs() > 0.005).any():
-                add(line, kind, signed)
+                add(line.name, kind, signed)
         add(SUBTOTALS[kind], kind, subtotal)
-    net = sum(sign * co[line].astype(float) for line, (sign, _) in LINE_KINDS.items()
-              if line in co)
+    net = sum(line.sign * co[line.name].astype(float) for line in LINE.values()
+              if line.name in co)
     add("net_cash_usd", "net", net)
     return pd.DataFrame(rows)
 

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from siteopt.contract import LINE
 from siteopt.export import charts, plan_frames
 from siteopt.export.assumptions import write_assumptions
 from siteopt.export.xlsx_style import (
@@ -37,7 +38,6 @@ from siteopt.export.xlsx_style import (
     USD_M,
     ColumnStyle,
     add_table,
-    column_style,
     fit_row_heights,
     fit_widths,
     put,
@@ -490,8 +490,7 @@ def _cash_flow(ws: Worksheet, results: Results) -> None:
                       "parentheses; lines that are zero throughout are left out. PV of net "
                       "cash = NPV.")
     flows = plan_frames.cash_flow_by_year(results.company_month)
-    labels = {**{line: column_style(line).header.replace(" (USD m)", "")
-                 for line in flows["line"]},
+    labels = {**{line: LINE[line].label for line in flows["line"] if line in LINE},
               "operating_cash_usd": "Operating cash", "investing_cash_usd": "Investing cash",
               "financing_cash_usd": "Financing cash", "valuation_usd": "Valuation at the end",
               "net_cash_usd": "Net cash (equity)"}

@@ -24,6 +24,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from siteopt.contract import LINE
+
 # ---------------------------------------------------------------------------------------------
 # Formats and styles
 # ---------------------------------------------------------------------------------------------
@@ -166,9 +168,12 @@ def words(name: str) -> str:
 
 
 def column_style(name: str) -> ColumnStyle:
-    """Header with unit and number format for a result column, from its name."""
+    """Header with unit and number format for a result column, from its name (a cash line's
+    header is its label in the output contract)."""
     if name in _SPECIAL:
         return _SPECIAL[name]
+    if name in LINE:
+        return ColumnStyle(f"{LINE[name].label} (USD m)", USD_M)
     for suffix, unit, fmt, scale in (("_pct_per_year", "%/yr", PCT, 0.01),
                                      ("_pct", "%", PCT, 0.01),
                                      ("_usd", "USD m", USD_M, 1.0),

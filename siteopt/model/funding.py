@@ -21,7 +21,8 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from siteopt.model.cash import LINE_KINDS, USD_PER_MUSD, CashLedger
+from siteopt.contract import lines
+from siteopt.model.cash import USD_PER_MUSD, CashLedger
 from siteopt.model.data import ModelData
 
 
@@ -42,7 +43,7 @@ def define_capex_budget(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger)
 def define_cash_balance(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     finance = data.finance
     flows = cash.monthly_expressions(
-        m, [line for line, (_, kind) in LINE_KINDS.items() if kind != "valuation"])
+        m, [*lines("operating"), *lines("investing"), *lines("financing")])
     m.cash_musd = pyo.Var(m.MONTHS, bounds=(finance.min_cash_usd / USD_PER_MUSD, None),
                           doc="cash at month end [million USD]")
 

@@ -145,6 +145,7 @@ class LeaseUnit:
     start: int
     phases: tuple[tuple[float, int], ...]  # (IT MW per unit, months after start)
     offer_share: float  # share of offer-level amounts (penalty, prepayment) per unit
+    phase_ids: tuple[int, ...]  # offer_phases.phase of each of `phases`
 
     @property
     def total_mw(self) -> float:
@@ -166,7 +167,7 @@ def lease_units(m: pyo.ConcreteModel, data: ModelData) -> list[LeaseUnit]:
         offer_id, campus_id, start = key
         ramp = tuple((mw, after) for _, mw, after in data.phases[offer_id])
         units.append(LeaseUnit("lease_accepted", position, var, offer_id, campus_id, start,
-                               ramp, 1.0))
+                               ramp, 1.0, tuple(k for k, _, _ in data.phases[offer_id])))
     block = data.campuses["hpc_block_it_mw"]
     after_of = {(o, k): after for o, ramp in data.phases.items() for k, _, after in ramp}
     for position, (key, var) in enumerate(m.split_blocks.items()):
@@ -174,7 +175,7 @@ def lease_units(m: pyo.ConcreteModel, data: ModelData) -> list[LeaseUnit]:
         mw = float(block[campus_id])
         units.append(LeaseUnit("split_blocks", position, var, offer_id, campus_id, start,
                                ((mw, after_of[offer_id, phase]),),
-                               mw / float(data.offers.at[offer_id, "it_mw"])))
+                               mw / float(data.offers.at[offer_id, "it_mw"]), (phase,)))
     return units
 
 
@@ -186,32 +187,27 @@ def rent_schedule(it_mw: float, rate_usd_per_kw_month: float, escalator_pct: flo
 
 
 class LeaseEntries:
-    """Cash entries gathered per line and variable, handed to the ledger once per line.
-
-    `settle` names the valuation line that takes, at present value, the entries in months
-    whose cash is not counted (see CashLedger.add_settled)."""
+    """Cash entries gathered per line and variable, handed to the ledger once per line;
+    `phase` is the entries' detail (0: the lease unit as a whole)."""
 
     def __init__(self) -> None:
-        self.rows: dict[tuple[str, str | None, str], list] = defaultdict(list)
+        self.rows: dict[tuple[str, str], list] = defaultdict(list)
 
-    def add(self, line: str, unit: LeaseUnit, months, usd, settle: str | None = None) -> None:
+    def add(self, line: str, unit: LeaseUnit, months, usd, phase: int = 0) -> None:
         months = np.atleast_1d(np.asarray(months, dtype=np.int64))
         usd = np.broadcast_to(np.asarray(usd, dtype=float), months.shape)
-        self.rows[line, settle, unit.var_name].append((unit.position, unit.campus_id, months,
-                                                       usd, unit.var))
+        self.rows[line, unit.var_name].append((unit.position, unit.campus_id, months, usd,
+                                               unit.var, phase))
 
     def flush(self, cash: CashLedger) -> None:
-        for (line, settle, _), parts in self.rows.items():
+        for (line, _), parts in self.rows.items():
             var = parts[0][4].parent_component()
             sizes = [len(p[2]) for p in parts]
-            columns = (var, np.repeat([p[0] for p in parts], sizes),
-                       np.repeat(np.array([p[1] for p in parts], dtype=object), sizes),
-                       np.concatenate([p[2] for p in parts]),
-                       np.concatenate([p[3] for p in parts]))
-            if settle is None:
-                cash.add(line, *columns)
-            else:
-                cash.add_settled(line, settle, *columns)
+            cash.add(line, var, np.repeat([p[0] for p in parts], sizes),
+                     np.repeat(np.array([p[1] for p in parts], dtype=object), sizes),
+                     np.concatenate([p[2] for p in parts]),
+                     np.concatenate([p[3] for p in parts]),
+                     detail=np.repeat([p[5] for p in parts], sizes))
 
 
 def _record_lease_cash(units: list[LeaseUnit], data: ModelData, cash: CashLedger) -> None:
@@ -231,11 +227,11 @@ def _record_lease_cash(units: list[LeaseUnit], data: ModelData, cash: CashLedger
             rent = rents[unit.offer_id] = rent_schedule(
                 1.0, offer["rate_usd_per_kw_month"], offer["escalator_pct_per_year"], term)
         opex = campus["hpc_opex_usd_per_it_mw_month"]
-        for mw, after in unit.phases:
+        for k, (mw, after) in zip(unit.phase_ids, unit.phases):
             months = np.arange(s + after, s + term)
-            entries.add("lease_revenue_usd", unit, months, mw * rent[after:])
+            entries.add("lease_revenue_usd", unit, months, mw * rent[after:], phase=k)
             beyond = months[months >= horizon]
-            entries.add("hpc_opex_usd", unit, beyond, mw * opex)
+            entries.add("hpc_opex_usd", unit, beyond, mw * opex, phase=k)
         late_from = max(0, data.latest_start[unit.offer_id])
         if offer["late_penalty_usd_per_month"] and s > late_from:
             entries.add("late_penalty_usd", unit, np.arange(late_from, s),
@@ -247,5 +243,5 @@ def _record_lease_cash(units: list[LeaseUnit], data: ModelData, cash: CashLedger
                 entries.add("prepayment_usd", unit, signing, prepayment)
             credit = int(offer["prepayment_credit_months"])
             entries.add("prepayment_credit_usd", unit, np.arange(s, s + credit),
-                        prepayment / credit, settle="prepayment_liability_usd")
+                        prepayment / credit)
     entries.flush(cash)

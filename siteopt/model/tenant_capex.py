@@ -58,11 +58,7 @@ def tenant_funded_phases(m: pyo.ConcreteModel,
     for unit in lease_units(m, data):
         if not share[unit.offer_id]:
             continue
-        if unit.var_name == "split_blocks":  # one block of one phase: (offer, phase, c, s)
-            numbers = [unit.var.index()[1]]
-        else:
-            numbers = [k for k, _, _ in data.phases[unit.offer_id]]
-        for k, (mw, after) in zip(numbers, unit.phases):
+        for k, (mw, after) in zip(unit.phase_ids, unit.phases):
             out.append(((unit.offer_id, unit.campus_id, unit.start, k), unit, mw, after))
     return out
 
@@ -106,8 +102,7 @@ def record_tenant_capex_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLe
     for position, (index, unit, mw, after) in enumerate(tenant_funded_phases(m, data)):
         c, delivery = unit.campus_id, unit.start + after
         funded = LeaseUnit("tenant_funded", position, m.tenant_funded[index], unit.offer_id, c,
-                           unit.start, ((mw, after),), unit.offer_share)
+                           unit.start, ((mw, after),), unit.offer_share, (index[3],))
         entries.add("tenant_capex_usd", funded, np.arange(delivery - build[c], delivery),
-                    share[unit.offer_id] * mw * capex[c] / build[c],
-                    settle="tenant_capex_receivable_usd")
+                    share[unit.offer_id] * mw * capex[c] / build[c], phase=index[3])
     entries.flush(cash)

@@ -23,12 +23,9 @@ credited; ``tenant_capex_receivable_usd``: the tenant's share of capex already p
 
 from __future__ import annotations
 
+from siteopt.contract import LINE, lines
 from siteopt.model.cash import CashLedger
 from siteopt.model.data import ModelData
-
-HPC_EBITDA_LINES = ("lease_revenue_usd", "spot_revenue_usd", "hpc_opex_usd")
-MINING_EBITDA_LINES = ("mining_revenue_usd", "power_cost_usd", "mining_opex_usd")
-PER_DAY_LINES = ("mining_revenue_usd", "power_cost_usd")  # the rest are monthly amounts
 
 
 def uses_ebitda_multiple(data: ModelData) -> bool:
@@ -40,11 +37,13 @@ def define_terminal_value(data: ModelData, cash: CashLedger) -> None:
     months = range(max(0, last - 11), last + 1)
     per_year = annualisation(len(months), float(data.days[list(months)].sum()))
     tv = data.finance.terminal_value
-    for name, lines, multiple in (
-            ("hpc_terminal_value_usd", HPC_EBITDA_LINES, tv.hpc_ebitda_multiple),
-            ("mining_terminal_value_usd", MINING_EBITDA_LINES, tv.mining_ebitda_multiple)):
-        for line in lines:
-            scale = per_year["day" if line in PER_DAY_LINES else "month"]
+    for name, ebitda, multiple in (
+            ("hpc_terminal_value_usd", lines(business="hpc", ebitda=True),
+             tv.hpc_ebitda_multiple),
+            ("mining_terminal_value_usd", lines(business="mining", ebitda=True),
+             tv.mining_ebitda_multiple)):
+        for line in ebitda:
+            scale = per_year["day" if LINE[line].per_day else "month"]
             cash.derive(name, (line,), months, last, multiple * scale)
 
 

@@ -12,9 +12,10 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from siteopt.contract import CAMPUS_SIGN as CAMPUS_LINES
+from siteopt.contract import SIGN as LINES
 from siteopt.inputs import Inputs
 from siteopt.inputs.months import days, label, parse_month
-from siteopt.model.cash import CAMPUS_LINES, LINES
 
 MW_TOL = 1e-6
 USD_TOL = 0.005  # half a cent

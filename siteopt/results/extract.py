@@ -17,9 +17,19 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from siteopt import __version__
+from siteopt.contract import (
+    CAMPUS_MONTH_COLUMNS,
+    CAMPUS_SIGN,
+    COMPANY_MONTH_COLUMNS,
+    KINDS,
+    LEASE_COLUMNS,
+    LINE,
+    SIGN,
+    subtotal_column,
+)
 from siteopt.inputs import Inputs
 from siteopt.model import BuiltModel
-from siteopt.model.cash import CAMPUS_LINES, COMPANY, LINE_KINDS, LINES, USD_PER_MUSD
+from siteopt.model.cash import COMPANY, USD_PER_MUSD
 from siteopt.model.debt import repayment_schedule
 from siteopt.model.leases import rent_schedule
 from siteopt.results import kpis
@@ -32,24 +42,6 @@ INDEX_COLUMNS = {
     "SPLIT_BLOCKS": ("offer_id", "phase", "campus_id", "start"),
 }
 
-CAMPUS_MONTH_COLUMNS = [
-    "campus_id", "month", "in_horizon", "mining_mw", "hashrate_ph_s", "miners_sold_mw",
-    "blocks_started", "it_under_construction_mw", "it_ready_mw", "it_leased_mw", "spot_mw",
-    *CAMPUS_LINES, "net_cash_usd", "discount_factor",
-]
-COMPANY_MONTH_COLUMNS = [
-    "month", "in_horizon", "mining_mw", "it_under_construction_mw", "it_ready_mw",
-    "it_leased_mw", "spot_mw", *LINES, "operating_cash_usd", "investing_cash_usd",
-    "financing_cash_usd", "valuation_usd", "net_cash_usd", "cash_balance_usd",
-    "landlord_capex_usd", "debt_balance_usd", "btc_sold_btc", "btc_held_btc",
-    "discount_factor",
-]
-LEASE_COLUMNS = [
-    "offer_id", "tenant", "signed", "split", "accepted", "campus_id", "phase", "it_mw",
-    "offer_it_mw", "start_month", "delivery_month", "end_month", "rate_usd_per_kw_month",
-    "escalator_pct_per_year", "term_months", "late_months", "late_penalty_usd",
-    "prepayment_usd", "tenant_capex_usd", "lease_npv_usd",
-]
 
 
 @dataclass(frozen=True)
@@ -123,14 +115,14 @@ def _wide(cash: pd.DataFrame, index: list[str]) -> pd.DataFrame:
 def _campus_month(data, timeline: pd.DataFrame, cash: pd.DataFrame) -> pd.DataFrame:
     table = timeline.join(_wide(cash, ["campus_id", "month"]), on=["campus_id", "month"],
                           how="outer")
-    for line in CAMPUS_LINES:
+    for line in CAMPUS_SIGN:
         if line not in table:
             table[line] = 0.0
     table = table.fillna({c: 0.0 for c in table.columns if c not in ("campus_id", "month")})
-    lines = list(CAMPUS_LINES)
+    lines = list(CAMPUS_SIGN)
     keep = (table["month"] < data.horizon_months) | (table[lines].abs().sum(axis=1) > 0)
     table = table[keep & (table["month"] < data.cash_months)].copy()
-    table["net_cash_usd"] = sum(sign * table[line] for line, sign in CAMPUS_LINES.items())
+    table["net_cash_usd"] = sum(sign * table[line] for line, sign in CAMPUS_SIGN.items())
     table["discount_factor"] = data.discount_factor[table["month"].to_numpy()]
     table["in_horizon"] = table["month"] < data.horizon_months
     order = {c: i for i, c in enumerate(data.campus_ids)}
@@ -146,21 +138,20 @@ def _company_month(data, campus_month: pd.DataFrame, cash: pd.DataFrame,
     months = np.arange(data.cash_months)
     table = pd.DataFrame({"month": months})
     table = table.join(_wide(cash, ["month"]), on="month")
-    for line in LINES:
+    for line in SIGN:
         if line not in table:
             table[line] = 0.0
-    table[list(LINES)] = table[list(LINES)].fillna(0.0)
+    table[list(SIGN)] = table[list(SIGN)].fillna(0.0)
     mw_columns = ["mining_mw", "it_under_construction_mw", "it_ready_mw", "it_leased_mw",
                   "spot_mw"]
     totals = campus_month.groupby("month", sort=False)[mw_columns].sum()
     labels = [data.month_label(int(t)) for t in months]
     for column in mw_columns:
         table[column] = totals[column].reindex(labels).fillna(0.0).to_numpy()
-    for kind in ("operating", "investing", "financing", "valuation"):
-        name = "valuation_usd" if kind == "valuation" else f"{kind}_cash_usd"
-        table[name] = sum(sign * table[line] for line, (sign, k) in LINE_KINDS.items()
-                          if k == kind)
-    table["net_cash_usd"] = sum(sign * table[line] for line, sign in LINES.items())
+    for kind in KINDS:
+        table[subtotal_column(kind)] = sum(line.sign * table[line.name]
+                                           for line in LINE.values() if line.kind == kind)
+    table["net_cash_usd"] = sum(sign * table[line] for line, sign in SIGN.items())
     in_horizon = months < data.horizon_months
     flows = (table["operating_cash_usd"] + table["investing_cash_usd"]
              + table["financing_cash_usd"]).where(in_horizon, 0.0)

@@ -23,11 +23,12 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from siteopt.model.cash import LINE_KINDS
+from siteopt.contract import LINE, SIGN, lines
 
-HPC_REVENUE = ("lease_revenue_usd", "spot_revenue_usd")
-HPC_EBITDA = {"lease_revenue_usd": 1, "spot_revenue_usd": 1, "hpc_opex_usd": -1}
-MINING_EBITDA = {"mining_revenue_usd": 1, "power_cost_usd": -1, "mining_opex_usd": -1}
+# Revenue and EBITDA by business, from the output contract (siteopt.contract)
+HPC_REVENUE = tuple(n for n in lines(business="hpc", ebitda=True) if SIGN[n] > 0)
+HPC_EBITDA = {n: SIGN[n] for n in lines(business="hpc", ebitda=True)}
+MINING_EBITDA = {n: SIGN[n] for n in lines(business="mining", ebitda=True)}
 UNLEVERED_KINDS = ("operating", "investing")
 
 
@@ -99,8 +100,10 @@ def compute(plan: pd.DataFrame, baseline: pd.DataFrame | None, npv_usd: float,
     """kpis table (kpi, year, value, unit) and the headline dict for summary.json."""
     co = plan
     inside = co[co["in_horizon"]]
-    unlevered_lines = [ln for ln, (_, kind) in LINE_KINDS.items() if kind in UNLEVERED_KINDS]
-    unlevered = sum(LINE_KINDS[ln][0] * co[ln] for ln in unlevered_lines) \
+    # the business without its financing: operating and investing cash and the terminal value
+    # of its two businesses (BTC treasury and debt outstanding are financing's)
+    unlevered = sum(line.sign * co[line.name] for line in LINE.values()
+                    if line.kind in UNLEVERED_KINDS) \
         + co["hpc_terminal_value_usd"] + co["mining_terminal_value_usd"]
     headline: dict[str, Any] = {
         "npv_usd": npv_usd,
