@@ -1,6 +1,7 @@
 """Deal terms, one hand-worked case per feature; each docstring shows the arithmetic.
 
-Common numbers (as in test_model_cases, unless a test says otherwise):
+Common numbers (MARKET, CAMPUS and OFFER of tests/cases.py, as in test_model_cases), unless a
+test says otherwise:
 
 * market: BTC 100,000 USD, network 900 EH/s, fees 0, subsidy 3.125 BTC, no halving →
   hashprice = 144 × 3.125 × 100,000 ÷ (900 × 1000) = 50 USD/PH/day.
@@ -14,6 +15,7 @@ Common numbers (as in test_model_cases, unless a test says otherwise):
 * a started 10 IT MW block takes 1.25 × 10 = 12.5 MW of grid: mining 100 → 87.5 MW, i.e.
   12,500 USD of margin lost per day (4,562,500 over the year).
 * an offer of 10 IT MW at 150 USD/kW-month pays 10 × 1000 × 150 = 1,500,000 USD/month.
+  O1: escalator 0, term 120 months, may start in any month of 2027 at any campus, unsigned.
 * reference: mining only = 100 × 1,000 × 365 = 36,500,000; one 10 MW lease from Jul with
   the block started in Jan = 87.5 × 1,000 × 365 − 3,000,000 + 6 × 1,500,000 = 37,937,500.
 
@@ -22,73 +24,15 @@ Every solved case must also pass the independent audit (siteopt.results.audit) w
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
+from cases import ONE_PCT_A_MONTH, blocks_by_month, column, lease, npv, ramp, rows_of, run, solve
 
-from siteopt.api import solve_scenario
 from siteopt.inputs.errors import InputError
 
-MARKET = {"btc_price_usd": 100_000, "network_hashrate_ehs": 900, "fees_btc_per_block": 0,
-          "block_subsidy_btc": 3.125, "halving_months": []}
-CAMPUS = {"power_price_usd_per_mwh": 62.5, "fleet_efficiency_j_per_th": 20, "grid_mw": 100,
-          "miner_mw": 100, "hpc_pue": 1.25, "hpc_block_it_mw": 10, "hpc_max_it_mw": 50,
-          "capex_usd_per_it_mw": 300_000, "hpc_opex_usd_per_it_mw_month": 0,
-          "mining_opex_usd_per_mw_month": 0, "build_months": 6, "permit_ready": ""}
-OFFER = {"it_mw": 10, "rate_usd_per_kw_month": 150, "escalator_pct_per_year": 0,
-         "term_months": 120, "earliest_start": "2027-01", "latest_start": "2027-12",
-         "campuses": "*", "signed": "false"}
-# Annual rate whose monthly discount factor is exactly 1/1.01: (1.01^12 − 1) × 100 %.
-ONE_PCT_A_MONTH = (1.01**12 - 1) * 100
 TWO_CAMPUSES = [{"campus_id": "C1", "hpc_max_it_mw": 20},
                 {"campus_id": "C2", "hpc_max_it_mw": 20, "power_price_usd_per_mwh": 87.5}]
 # 20 IT MW delivered as 10 at the start and 10 three months later.
-RAMP_10_THEN_10 = [{"offer_id": "O1", "phase": 1, "it_mw": 10, "months_after_start": 0},
-                   {"offer_id": "O1", "phase": 2, "it_mw": 10, "months_after_start": 3}]
-
-
-def run(case, campuses=None, offers=None, phases=None, **scenario):
-    campuses = [{**CAMPUS, **c} for c in (campuses or [{}])]
-    offers = [{**OFFER, **o} for o in (offers or [])]
-    scenario["market"] = {**MARKET, **scenario.get("market", {})}
-    return solve_scenario(case(campuses=campuses, offers=offers, phases=phases, **scenario))
-
-
-def solve(case, campuses=None, offers=None, phases=None, **scenario):
-    """Solve to optimality; the written plan must pass the independent audit."""
-    results = run(case, campuses, offers, phases, **scenario)
-    assert results.summary["status"] == "optimal"
-    assert results.summary["audit"] == {"passed": True, "violations": []}
-    return results
-
-
-def column(results, name, campus="C1", in_horizon=True):
-    """One campus's column over the months, as a list."""
-    cm = results.campus_month
-    rows = cm[(cm["campus_id"] == campus) & (cm["in_horizon"] == in_horizon)]
-    return [float(x) for x in rows[name]]
-
-
-def blocks_by_month(results, campus="C1"):
-    cm = results.campus_month
-    rows = cm[(cm["campus_id"] == campus) & (cm["blocks_started"] > 0)]
-    return dict(zip(rows["month"], rows["blocks_started"].astype(int)))
-
-
-def lease(results, offer_id="O1"):
-    """(accepted, campus_id, start_month) of a single-row offer; declined: (False, None, None)."""
-    rows = results.leases[results.leases["offer_id"] == offer_id]
-    assert len(rows) == 1, rows
-    row = rows.iloc[0]
-    return (bool(row["accepted"]), None if pd.isna(row["campus_id"]) else row["campus_id"],
-            None if pd.isna(row["start_month"]) else row["start_month"])
-
-
-def rows_of(results, offer_id="O1"):
-    return results.leases[results.leases["offer_id"] == offer_id].reset_index(drop=True)
-
-
-def npv(results):
-    return results.summary["npv_usd"]
+RAMP_10_THEN_10 = ramp({0: 10, 3: 10})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,8 +125,7 @@ def test_split_offer_with_a_phase_below_every_block_is_declined(case):
     with rent for 20 MW and never delivers the 5 MW (the audit reports
     'O1 phase 2: 0 IT MW delivered, 5 due'; NPV 75,875,000)."""
     r = run(case, campuses=TWO_CAMPUSES, offers=[{"it_mw": 25, "split": "true"}],
-            phases=[{"offer_id": "O1", "phase": 1, "it_mw": 20, "months_after_start": 0},
-                    {"offer_id": "O1", "phase": 2, "it_mw": 5, "months_after_start": 3}])
+            phases=ramp({0: 20, 3: 5}))
     assert r.summary["audit"] == {"passed": True, "violations": []}
     assert npv(r) == pytest.approx(51_100_000.00, abs=0.01)
     assert lease(r) == (False, None, None)
@@ -202,8 +145,7 @@ def test_split_offer_whose_first_phase_cannot_be_ready(case, signed):
                             {"campus_id": "C2", "hpc_max_it_mw": 20}],
             offers=[{"it_mw": 20, "split": "true", "latest_start": "2027-02",
                      "signed": signed}],
-            phases=[{"offer_id": "O1", "phase": 1, "it_mw": 10, "months_after_start": 0},
-                    {"offer_id": "O1", "phase": 2, "it_mw": 10, "months_after_start": 6}])
+            phases=ramp({0: 10, 6: 10}))
     if signed == "true":
         assert r.summary["status"] == "infeasible"
         assert any("O1" in d for d in r.summary["diagnosis"])

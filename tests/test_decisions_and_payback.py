@@ -6,8 +6,9 @@ decisions table and the terminal print the same text. Payback is derived from ha
 incremental flows: a plan identical to its baseline has none, a plan whose incremental cash
 ends negative never pays back, and payback never precedes the first month that differs.
 
-The hand-built campus: grid 100 MW, PUE 1.25, 100 MW of miners at 20 J/TH, power 40 USD/MWh,
-no mining opex. One MW mining makes hashprice × 1000 / 20 PH/s × days − 24 × days × 40 USD
+The hand-built campus (this file's own CAMPUS, not the tests/cases.py one): grid 100 MW,
+PUE 1.25, 100 MW of miners at 20 J/TH, power 40 USD/MWh, no mining opex; its hashprice is
+given month by month. One MW mining makes hashprice × 1000 / 20 PH/s × days − 24 × days × 40 USD
 = days × (50 × hashprice − 960): at 30 USD/PH/day +540 a day, at 15 USD/PH/day −210 a day
 (−5,880 in February's 28 days, −6,300 in April's 30).
 """

@@ -3,7 +3,8 @@
 Capex budget, cash floor, BTC treasury, project debt, EBITDA-multiple terminal value, the KPI
 helpers (IRR, payback) and the mining-only baseline.
 
-Common numbers (as in test_model_cases, unless a test says otherwise):
+Common numbers (MARKET, CAMPUS and OFFER of tests/cases.py, as in test_model_cases), unless a
+test says otherwise:
 
 * market: BTC 100,000 USD, network 900 EH/s, fees 0, subsidy 3.125 BTC, no halving →
   hashprice = 144 × 3.125 × 100,000 ÷ (900 × 1000) = 50 USD/PH/day. When the BTC price grows,
@@ -11,10 +12,11 @@ Common numbers (as in test_model_cases, unless a test says otherwise):
 * campus C1: 20 J/TH → 50 PH/s per MW → revenue 2,500 USD/MW-day; power 62.5 USD/MWh →
   1,500 USD/MW-day; margin 1,000 USD/MW-day. grid 100 MW = miner 100 MW, PUE 1.25, blocks of
   10 IT MW (max 50), capex 300,000 USD/IT MW (3,000,000 per block, spread evenly over the
-  build months), HPC opex 0, mining opex 0, no permit needed.
+  build months), build 6 months, HPC opex 0, mining opex 0, no permit needed.
 * a started 10 IT MW block takes 12.5 MW of grid: mining 100 → 87.5 MW (12,500 USD/day lost).
 * an offer of 10 IT MW at 150 USD/kW-month pays 10 × 1000 × 150 = 1,500,000 USD/month.
-* discount 0 %, value_beyond_horizon off, MIP gap 0.
+  O1: escalator 0, term 120 months, may start in any month of 2027 at any campus, unsigned.
+* horizon 12 months from 2027-01, discount 0 %, value_beyond_horizon off, MIP gap 0.
 * days: 2027 Jan–Jun 31 28 31 30 31 30 (181), Jul–Dec 31 31 30 31 30 31 (184);
   2028 Jan–Jun 31 29 31 30 31 30 (182).
 
@@ -27,22 +29,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from cases import ONE_PCT_A_MONTH, audited, blocks_by_month, npv, optimal, ramp, run
 
-from siteopt.api import solve_scenario
 from siteopt.model.debt import repayment_schedule
 from siteopt.results.kpis import irr_annual_pct, payback_month
 
-MARKET = {"btc_price_usd": 100_000, "network_hashrate_ehs": 900, "fees_btc_per_block": 0,
-          "block_subsidy_btc": 3.125, "halving_months": []}
-CAMPUS = {"power_price_usd_per_mwh": 62.5, "fleet_efficiency_j_per_th": 20, "grid_mw": 100,
-          "miner_mw": 100, "hpc_pue": 1.25, "hpc_block_it_mw": 10, "hpc_max_it_mw": 50,
-          "capex_usd_per_it_mw": 300_000, "hpc_opex_usd_per_it_mw_month": 0,
-          "mining_opex_usd_per_mw_month": 0, "build_months": 6, "permit_ready": ""}
-OFFER = {"it_mw": 10, "rate_usd_per_kw_month": 150, "escalator_pct_per_year": 0,
-         "term_months": 120, "earliest_start": "2027-01", "latest_start": "2027-12",
-         "campuses": "*", "signed": "false"}
-# Annual rate whose monthly factor is exactly 1.01: (1.01^12 − 1) × 100 %.
-ONE_PCT_A_MONTH = (1.01**12 - 1) * 100
 # Annual rate whose monthly rate is exactly 0.5 %: (1.005^12 − 1) × 100 %.
 HALF_PCT_A_MONTH = (1.005**12 - 1) * 100
 # BTC price and network hashrate both × 1.01 a month: hashprice stays 50.
@@ -51,37 +42,18 @@ BTC_UP_1PCT_A_MONTH = {"btc_price_growth_pct_per_year": ONE_PCT_A_MONTH,
 FROM_JULY = {"start": "2027-07", "months": 12}  # 2027-07 … 2028-06, 366 days
 
 
-def run(case, campuses=None, offers=None, phases=None, **scenario):
-    campuses = [{**CAMPUS, **c} for c in (campuses or [{}])]
-    offers = [{**OFFER, **o} for o in (offers or [])]
-    scenario["market"] = {**MARKET, **scenario.get("market", {})}
-    return solve_scenario(case(campuses=campuses, offers=offers, phases=phases, **scenario))
-
-
 def solve(case, campuses=None, offers=None, phases=None, **scenario):
     """Solve to optimality; the plan passes the audit and its cash discounts to npv_usd."""
-    r = run(case, campuses, offers, phases, **scenario)
-    assert r.summary["status"] == "optimal"
-    assert r.summary["audit"] == {"passed": True, "violations": []}
+    r = audited(optimal(run(case, campuses, offers, phases, **scenario)))
     co = r.company_month
     assert float((co["net_cash_usd"] * co["discount_factor"]).sum()) == pytest.approx(
         npv(r), abs=0.01)
     return r
 
 
-def npv(results):
-    return results.summary["npv_usd"]
-
-
 def company(results, name, in_horizon=True):
     co = results.company_month
     return [float(x) for x in co.loc[co["in_horizon"] == in_horizon, name]]
-
-
-def blocks_by_month(results, campus="C1"):
-    cm = results.campus_month
-    rows = cm[(cm["campus_id"] == campus) & (cm["blocks_started"] > 0)]
-    return dict(zip(rows["month"], rows["blocks_started"].astype(int)))
 
 
 def lease_starts(results):
@@ -490,8 +462,7 @@ def test_allowing_debt_never_lowers_npv(case):
     args = dict(campuses=[{"build_months": 3}],
                 offers=[{"it_mw": 20, "earliest_start": "2027-04", "latest_start": "2027-04",
                          "tenant_capex_pct": 50}],
-                phases=[{"offer_id": "O1", "phase": 1, "it_mw": 10, "months_after_start": 0},
-                        {"offer_id": "O1", "phase": 2, "it_mw": 10, "months_after_start": 10}])
+                phases=ramp({0: 10, 10: 10}))
     without = solve(case, **args)
     assert npv(without) == pytest.approx(40_912_500.00, abs=0.01)
     assert blocks_by_month(without) == {"2027-01": 1, "2027-09": 1}

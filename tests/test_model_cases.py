@@ -1,73 +1,45 @@
 """Small cases whose optimum is worked out by hand; each docstring shows the arithmetic.
 
-Common numbers (unless a test says otherwise):
+Common numbers (MARKET, CAMPUS and OFFER of tests/cases.py), unless a test says otherwise:
 
 * market: BTC 100,000 USD, network 900 EH/s, fees 0, subsidy 3.125 BTC, no halving →
   hashprice = 144 × 3.125 × 100,000 ÷ (900 × 1000) = 50 USD/PH/day.
 * campus C1: 20 J/TH → 1000/20 = 50 PH/s per MW → revenue 50 × 50 = 2,500 USD/MW-day;
   power 62.5 USD/MWh → 24 × 62.5 = 1,500 USD/MW-day; margin 1,000 USD/MW-day.
   grid 100 MW = miner 100 MW, PUE 1.25, blocks of 10 IT MW (max 50), capex 300,000 USD/IT MW
-  (3,000,000 per block), HPC opex 0, mining opex 0, no permit needed.
+  (3,000,000 per block), build 6 months, HPC opex 0, mining opex 0, no permit needed.
 * horizon 12 months from 2027-01 (days 31 28 31 30 31 30 31 31 30 31 30 31 = 365),
   discount 0 %, value_beyond_horizon off, MIP gap 0.
 * a started 10 IT MW block takes 1.25 × 10 = 12.5 MW of grid: mining 100 → 87.5 MW,
   i.e. 12,500 USD of margin lost per day.
 * an offer of 10 IT MW at 150 USD/kW-month pays 10 × 1000 × 150 = 1,500,000 USD/month.
+  O1: escalator 0, term 120 months, may start in any month of 2027 at any campus, unsigned.
 """
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
+from cases import (
+    CAMPUS,
+    MARKET,
+    OFFER,
+    ONE_PCT_A_MONTH,
+    blocks_by_month,
+    column,
+    lease,
+    npv,
+    optimal,
+    run,
+)
 
 from siteopt.api import solve_scenario
 from siteopt.inputs.errors import InputError
 
-MARKET = {"btc_price_usd": 100_000, "network_hashrate_ehs": 900, "fees_btc_per_block": 0,
-          "block_subsidy_btc": 3.125, "halving_months": []}
-CAMPUS = {"power_price_usd_per_mwh": 62.5, "fleet_efficiency_j_per_th": 20, "grid_mw": 100,
-          "miner_mw": 100, "hpc_pue": 1.25, "hpc_block_it_mw": 10, "hpc_max_it_mw": 50,
-          "capex_usd_per_it_mw": 300_000, "hpc_opex_usd_per_it_mw_month": 0,
-          "mining_opex_usd_per_mw_month": 0, "build_months": 6, "permit_ready": ""}
-OFFER = {"it_mw": 10, "rate_usd_per_kw_month": 150, "escalator_pct_per_year": 0,
-         "term_months": 120, "earliest_start": "2027-01", "latest_start": "2027-12",
-         "campuses": "*", "signed": "false"}
-# Annual rate whose monthly discount factor is exactly 1/1.01: (1.01^12 − 1) × 100 %.
-ONE_PCT_A_MONTH = (1.01**12 - 1) * 100
-DAYS_2027 = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-
 
 def solve(case, campuses=None, offers=None, **scenario):
-    campuses = [{**CAMPUS, **c} for c in (campuses or [{}])]
-    offers = [{**OFFER, **o} for o in (offers or [])]
-    scenario["market"] = {**MARKET, **scenario.get("market", {})}
-    results = solve_scenario(case(campuses=campuses, offers=offers, **scenario))
-    assert results.summary["status"] == "optimal"
-    return results
-
-
-def column(results, name, campus="C1", in_horizon=True):
-    """One campus's column over the months, as a list."""
-    cm = results.campus_month
-    rows = cm[(cm["campus_id"] == campus) & (cm["in_horizon"] == in_horizon)]
-    return [float(x) for x in rows[name]]
-
-
-def blocks_by_month(results, campus="C1"):
-    cm = results.campus_month
-    rows = cm[(cm["campus_id"] == campus) & (cm["blocks_started"] > 0)]
-    return dict(zip(rows["month"], rows["blocks_started"].astype(int)))
-
-
-def lease(results, offer_id="O1"):
-    """(accepted, campus_id, start_month); a declined offer reads (False, None, None)."""
-    row = results.leases.set_index("offer_id").loc[offer_id]
-    return (bool(row["accepted"]), None if pd.isna(row["campus_id"]) else row["campus_id"],
-            None if pd.isna(row["start_month"]) else row["start_month"])
-
-
-def npv(results):
-    return results.summary["npv_usd"]
+    """`run`, solved to optimality (unlike test_deal_terms and test_funding, these cases do not
+    check the audit)."""
+    return optimal(run(case, campuses, offers, **scenario))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,13 +1,16 @@
 """Block-start reduction (siteopt/model/start_months.py): which months stay open, when it is
 switched off, and that it never changes the optimum.
 
-Hand-worked months use the conftest defaults: horizon from 2027-01, campus C1 with blocks of
-10 IT MW, build 6 months, capex 10 M USD/IT MW, PUE 1.25.
+Hand-worked months use the conftest defaults, not the tests/cases.py numbers: horizon from
+2027-01 (24 months unless a test says otherwise), campus C1 with blocks of 10 IT MW, build
+6 months, capex 10 M USD/IT MW (300,000 where a test says so), PUE 1.25; OFFER below is this
+file's own O1, which may start in 2027-09 or 2027-10 (months 8 and 9).
 """
 
 from __future__ import annotations
 
 import pytest
+from cases import ramp
 
 from siteopt.api import solve_plan
 from siteopt.inputs import load_inputs
@@ -32,8 +35,7 @@ def test_blocks_start_build_months_before_a_possible_delivery(case):
 def test_every_phase_delivery_opens_a_start_month(case):
     """Phases at 0 and 3 months after a start in month 8 or 9 → deliveries 8, 9, 11, 12 →
     starts 2, 3, 5, 6. A campus the offer cannot use gets no start month at all."""
-    phases = [{"offer_id": "O1", "phase": 1, "it_mw": 10, "months_after_start": 0},
-              {"offer_id": "O1", "phase": 2, "it_mw": 10, "months_after_start": 3}]
+    phases = ramp({0: 10, 3: 10})
     got = allowed(case, campuses=[{}, {"campus_id": "C2"}],
                   offers=[{**OFFER, "it_mw": 20, "campuses": "C1"}], phases=phases)
     assert got == {"C1": frozenset({2, 3, 5, 6}), "C2": frozenset()}
@@ -41,8 +43,7 @@ def test_every_phase_delivery_opens_a_start_month(case):
 
 def test_a_phase_due_after_the_horizon_needs_capacity_by_its_last_month(case):
     """Horizon of 10 months: a delivery due in month 12 counts in month 9 → start 3."""
-    phases = [{"offer_id": "O1", "phase": 1, "it_mw": 10, "months_after_start": 0},
-              {"offer_id": "O1", "phase": 2, "it_mw": 10, "months_after_start": 4}]
+    phases = ramp({0: 10, 4: 10})
     got = allowed(case, offers=[{**OFFER, "it_mw": 20, "latest_start": "2027-09"}],
                   phases=phases, horizon={"start": "2027-01", "months": 10})
     assert got == {"C1": frozenset({2, 3})}  # delivery 8 → 2; 12 → counted in 9 → 3

@@ -2,13 +2,16 @@
 (siteopt/model/offer_choice.py): the rows built for a hand case, and that they never change
 the optimum (they only cut fractional plans).
 
-Case: campus C1 with blocks of 20 IT MW and room for 50 (so 2 whole blocks, 40 IT MW), build
-6 months; offers of 30 IT MW starting in 2027-09 or 2027-10 (months 8 and 9).
+Case (this file's own CAMPUS and OFFER over the conftest defaults, not the tests/cases.py
+numbers): campus C1 with blocks of 20 IT MW and room for 50 (so 2 whole blocks, 40 IT MW),
+build 6 months, capex 300,000 USD/IT MW; offers of 30 IT MW starting in 2027-09 or 2027-10
+(months 8 and 9); horizon 24 months from 2027-01.
 """
 
 from __future__ import annotations
 
 import pytest
+from cases import ramp
 from pyomo.repn import generate_standard_repn
 
 from siteopt.api import solve_plan
@@ -70,8 +73,7 @@ def test_a_lease_needs_its_mw_rounded_up_to_whole_blocks(case):
 def test_phases_round_up_cumulatively_and_whole_block_mw_needs_no_row(case):
     """Phases of 20 then 10 MW at 0 and 3 months: 20 MW is one whole block (no row); by the
     second phase 30 MW are delivered → 40 MW ready in month s + 3."""
-    phases = [{"offer_id": "O1", "phase": 1, "it_mw": 20, "months_after_start": 0},
-              {"offer_id": "O1", "phase": 2, "it_mw": 10, "months_after_start": 3}]
+    phases = ramp({0: 20, 3: 10})
     m = built(case, offers=[{**OFFER, "latest_start": "2027-09"}], phases=phases)
     got = rows(m.lease_needs_whole_blocks)
     assert got == {("O1", "C1", 11): ({"lease_accepted[O1,C1,8]": 40, "it_ready_mw[C1,11]": -1},
