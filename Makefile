@@ -22,6 +22,7 @@ test: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m siteopt.inputs.schema_docs
+	$(BIN)/python -m siteopt.model.docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check siteopt tests

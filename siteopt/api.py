@@ -12,7 +12,7 @@ from siteopt.inputs import Inputs, load_inputs
 from siteopt.inputs.transform import mining_only
 from siteopt.model import BuiltModel, build_model, prepare
 from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
-from siteopt.model.reuse import record_cash, reuse_key
+from siteopt.model.reuse import ModelCache, record_cash, reuse_key
 from siteopt.results.audit import audit_plan
 from siteopt.results.diagnose import explain_infeasibility, undeliverable_signed_leases
 from siteopt.results.extract import Results, extract, infeasible, unsolved, with_kpis
@@ -99,7 +99,9 @@ def solve_plan(inputs: Inputs, log: bool = False,
                "solve": outcome.solve_seconds}
     if outcome.status == "infeasible":
         with stages.stage("diagnose"):
-            diagnosis = explain_infeasibility(inputs)
+            # the elastic re-solve changes the model: it is no use to anyone after it
+            MODEL_CACHE.drop(reuse_key(inputs, data))
+            diagnosis = explain_infeasibility(inputs, built)
         return unsolved(inputs, outcome, timings, diagnosis)
     if outcome.status not in ("optimal", "feasible"):
         return unsolved(inputs, outcome, timings)
@@ -115,17 +117,16 @@ def solve_plan(inputs: Inputs, log: bool = False,
     return results
 
 
-# Price-only variants solved one after another in a process (sweeps, batches on a worker)
-# reuse the last models built: key → (built model, compiled form). Two entries: a plan and
-# its mining-only baseline alternate.
-_REUSABLE: dict[str, tuple[BuiltModel, Compiled]] = {}
+# Price-only variants solved one after another in this process reuse the models built last.
+MODEL_CACHE = ModelCache(size=2)
 
 
 def _built_and_compiled(inputs: Inputs, data, stages: _Stages
                         ) -> tuple[BuiltModel, Compiled, bool]:
-    key = reuse_key(inputs)
-    if key is not None and key in _REUSABLE:
-        built, compiled = _REUSABLE[key]
+    key = reuse_key(inputs, data)
+    cached = MODEL_CACHE.get(key)
+    if cached is not None:
+        built, compiled = cached
         with stages.stage("build"):
             cash = record_cash(built.model, data)
             set_objective(compiled, *_objective_units(cash))
@@ -135,10 +136,7 @@ def _built_and_compiled(inputs: Inputs, data, stages: _Stages
         built = build_model(data)
     with stages.stage("compile"):
         compiled = compile_model(built.model)
-    if key is not None:
-        if len(_REUSABLE) >= 2:
-            _REUSABLE.pop(next(iter(_REUSABLE)))
-        _REUSABLE[key] = (built, compiled)
+    MODEL_CACHE.put(key, (built, compiled))
     return built, compiled, False
 
 

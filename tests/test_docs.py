@@ -11,7 +11,8 @@ import pyomo.environ as pyo
 import siteopt.model as model_package
 from siteopt.inputs import load_inputs
 from siteopt.inputs.schema_docs import schema_markdown
-from siteopt.model import build_model, prepare
+from siteopt.model import FAMILIES, build_model, prepare, reuse
+from siteopt.model.docs import GENERATED, generated_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,8 +44,28 @@ def test_formulation_page_names_every_model_component_and_builder():
                  "debt_within_ltc", "cash_balance", "capex_within_budget",
                  "btc_sold_within_treasury"):
         assert name in names, f"the scenarios no longer build {name}"
-    builders = re.findall(r"(define_\w+)\(m", inspect.getsource(model_package.build_model))
-    assert builders, "build_model calls no family"
-    positions = [page.find(f"`{name}`") for name in builders]
-    assert all(p >= 0 for p in positions), builders
-    assert positions == sorted(positions), "families on the page follow build order"
+    headings = [(i, line) for i, line in enumerate(page.splitlines()) if line.startswith("### ")]
+    where = []
+    for family in FAMILIES:
+        found = [i for i, line in headings if f"`{family.builder}`" in line
+                 and f"`{family.module.replace('.', '/')}.py`" in line]
+        assert found, f"no section heading names {family.builder} and its module"
+        where.append(found[0])
+    assert where == sorted(where), "families on the page follow build order"
+
+
+def test_generated_parts_of_the_formulation_page_are_current():
+    page = (ROOT / "docs" / "formulation.md").read_text(encoding="utf-8")
+    blocks = generated_blocks(page)
+    for name, make in GENERATED.items():
+        assert blocks[name] == make(), f"docs/formulation.md {name} is stale: run make docs"
+
+
+def test_build_model_walks_the_families_and_nothing_else():
+    """build_model and the reuse path take the families from FAMILIES, not from a list of
+    their own."""
+    for function in (model_package.build_model, reuse.record_cash):
+        source = inspect.getsource(function)
+        assert "FAMILIES" in source or "families_for" in source, function.__name__
+        assert "define_" not in source and "record_" not in source.replace(
+            "record_cash", ""), function.__name__

@@ -49,15 +49,45 @@ def test_a_price_that_switches_the_block_start_reduction_changes_the_key():
 @pytest.mark.parametrize("changes", [PRICE_ONLY],
                          ids=["price-changes"])
 def test_reused_model_gives_what_a_fresh_build_gives(changes):
-    api._REUSABLE.clear()
+    api.MODEL_CACHE.clear()
     solve_inputs(load_inputs(BASE), baseline=False)  # builds and keeps the base model
     variant = load_inputs(BASE, overrides=changes)
     reused = solve_inputs(variant, baseline=False)
     assert reused.summary["model_reused"] is True
-    api._REUSABLE.clear()
+    api.MODEL_CACHE.clear()
     fresh = solve_inputs(variant, baseline=False)
     assert fresh.summary["model_reused"] is False
     assert reused.summary["npv_usd"] == pytest.approx(fresh.summary["npv_usd"], abs=0.01)
     assert reused.summary["audit"]["passed"]
     for name in ("campus_month", "leases", "company_month"):
         pd.testing.assert_frame_equal(getattr(reused, name), getattr(fresh, name))
+
+
+def test_a_signing_month_is_structure_not_price():
+    """A lease starts once signed, so a later signing month removes start months: the model
+    differs and must not be reused (it was once listed as objective-only)."""
+    base = reuse_key(load_inputs(BASE))
+    later = Override("offers.signing_month", "set", "2029-06", row="OF-C")  # starts 2029-01
+    assert reuse_key(load_inputs(BASE, overrides=[later])) != base
+
+
+def test_the_model_cache_keeps_the_last_models_built():
+    from siteopt.model.reuse import ModelCache
+
+    cache = ModelCache(size=2)
+    for key in ("a", "b", "c"):
+        cache.put(key, key.upper())
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, "B", "C")
+    cache.put(None, "never kept")
+    assert len(cache) == 2 and cache.get(None) is None
+    cache.drop("b")
+    assert cache.get("b") is None and len(cache) == 1
+
+
+def test_commitments_are_the_decisions_that_commit_the_company():
+    from siteopt.model import commitments, prepare
+
+    base = commitments(prepare(load_inputs(BASE)))
+    assert {"blocks_started", "lease_accepted", "split_start", "split_blocks"} <= set(base)
+    funded = commitments(prepare(load_inputs(ROOT / "scenarios" / "funded.yaml")))
+    assert {"debt_draw", "btc_sold"} <= set(funded)

@@ -126,6 +126,11 @@ def _summary_problems(summary: dict[str, Any]) -> list[tuple[str, str]]:
         return [("result_format", f"written by siteopt {writer} in result format {fmt!r}; "
                                   f"siteopt {__version__} reads formats up to {RESULT_FORMAT}: "
                                   "upgrade siteopt, or solve the scenario again")]
+    return [*_identity_problems(summary), *_type_problems(summary), *_kpi_problems(summary)]
+
+
+def _identity_problems(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """Scenario name, status, and the NPV a run with a plan has."""
     problems = []
     if not isinstance(summary.get("scenario"), str):
         problems.append(("scenario", "missing" if "scenario" not in summary else
@@ -134,22 +139,29 @@ def _summary_problems(summary: dict[str, Any]) -> list[tuple[str, str]]:
     if status not in STATUSES:
         problems.append(("status", f"expected one of {', '.join(STATUSES)} (found "
                                    f"{'nothing' if 'status' not in summary else repr(status)})"))
-    for key in _DICT_KEYS:
-        if summary.get(key) is not None and not isinstance(summary[key], dict):
-            problems.append((key, f"expected an object (found {_kind(summary[key])})"))
-    for key in _LIST_KEYS:
-        if summary.get(key) is not None and not isinstance(summary[key], list):
-            problems.append((key, f"expected a list (found {_kind(summary[key])})"))
-    for key in _NUMBER_KEYS:
-        if summary.get(key) is not None and not _number(summary[key]):
-            problems.append((key, f"expected a number (found {_kind(summary[key])})"))
     if status in PLAN_STATUSES and summary.get("npv_usd") is None:
         problems.append(("npv_usd", f"a run with status {status} has an NPV (found "
                                     f"{_kind(summary.get('npv_usd'))})"))
+    return problems
+
+
+def _type_problems(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """Keys that hold an object, a list, a number or a list of file names."""
+    expected = [(_DICT_KEYS, lambda v: isinstance(v, dict), "an object"),
+                (_LIST_KEYS, lambda v: isinstance(v, list), "a list"),
+                (_NUMBER_KEYS, _number, "a number")]
+    problems = [(key, f"expected {what} (found {_kind(summary[key])})")
+                for keys, ok, what in expected for key in keys
+                if summary.get(key) is not None and not ok(summary[key])]
     if isinstance(summary.get("files"), list) and \
             not all(isinstance(f, str) for f in summary["files"]):
         problems.append(("files", "expected a list of file names"))
+    return problems
+
+
+def _kpi_problems(summary: dict[str, Any]) -> list[tuple[str, str]]:
     kpis = summary.get("kpis")
+    problems = []
     for name, value in (kpis.items() if isinstance(kpis, dict) else ()):
         if name in NUMBER_KPIS and value is not None and not _number(value):
             problems.append((f"kpis.{name}", f"expected a number or null (found "
@@ -243,24 +255,12 @@ def check_table(path: Path, frame: pd.DataFrame, spec: TableSpec, status: str) -
 
     out = frame.copy()
     for column in spec.numbers:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        for index in frame.index[frame[column].notna() & values.isna()]:
-            bad(index, column, f"expected a number (found {frame.at[index, column]!r})")
-        out[column] = values
+        out[column] = _numbers(frame, column, bad)
     for column in spec.flags:
-        if pd.api.types.is_bool_dtype(frame[column].dtype):
-            continue
-        text = frame[column].astype(str).str.strip().str.lower()
-        for index in frame.index[~text.isin(["true", "false"])]:
-            bad(index, column, f"expected true or false (found {frame.at[index, column]!r})")
-        out[column] = text == "true"
+        if not pd.api.types.is_bool_dtype(frame[column].dtype):
+            out[column] = _flags(frame, column, bad)
     for column in spec.months | spec.optional_months:
-        optional = column in spec.optional_months
-        for index, value in frame[column].items():
-            if pd.isna(value) and optional:
-                continue
-            if not isinstance(value, str) or not _MONTH.fullmatch(value):
-                bad(index, column, f"expected a month YYYY-MM (found {value!r})")
+        _check_months(frame, column, column in spec.optional_months, bad)
     if status in PLAN_STATUSES and path.name in ("campus_month.csv", "company_month.csv") \
             and frame.empty:
         problems.append(Problem(str(path), f"no rows, but the run has a plan (status "
@@ -268,3 +268,25 @@ def check_table(path: Path, frame: pd.DataFrame, spec: TableSpec, status: str) -
     if problems:
         raise UnreadableResults(problems)
     return out
+
+
+def _numbers(frame: pd.DataFrame, column: str, bad) -> pd.Series:
+    values = pd.to_numeric(frame[column], errors="coerce")
+    for index in frame.index[frame[column].notna() & values.isna()]:
+        bad(index, column, f"expected a number (found {frame.at[index, column]!r})")
+    return values
+
+
+def _flags(frame: pd.DataFrame, column: str, bad) -> pd.Series:
+    text = frame[column].astype(str).str.strip().str.lower()
+    for index in frame.index[~text.isin(["true", "false"])]:
+        bad(index, column, f"expected true or false (found {frame.at[index, column]!r})")
+    return text == "true"
+
+
+def _check_months(frame: pd.DataFrame, column: str, optional: bool, bad) -> None:
+    for index, value in frame[column].items():
+        if pd.isna(value) and optional:
+            continue
+        if not isinstance(value, str) or not _MONTH.fullmatch(value):
+            bad(index, column, f"expected a month YYYY-MM (found {value!r})")

@@ -87,32 +87,16 @@ def read_paths(path: Path, problems: Problems, start: str, months: int) -> pd.Da
     if "month" not in raw.header:
         problems.add(raw.source, "missing required column 'month'")
         return None
-    for name in raw.header:
-        if name != "month" and name not in PATH_COLUMNS:
-            close = difflib.get_close_matches(name[:100], ("month", *PATH_COLUMNS), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            problems.add(raw.where(None, name),
-                         f"unknown column ({hint}expected: month, {', '.join(PATH_COLUMNS)})")
+    _check_path_columns(raw, problems)
     records, seen = [], {}
     for row in raw.rows:
-        record = {}
-        try:
-            record["month"] = label(parse_input_month(row.cells.get("month")))
-        except ValueError as exc:
-            problems.add(raw.where(row, "month"), str(exc))
+        record = _path_record(raw, row, problems)
+        if record is None:
             continue
         if record["month"] in seen:
             problems.add(raw.where(row, "month"), f"duplicate month {record['month']} "
                                                   f"(first on row {seen[record['month']]})")
         seen[record["month"]] = row.row
-        for column in PATH_COLUMNS:
-            text = str(row.cells.get(column) or "").strip()
-            if not text:
-                continue
-            try:
-                record[column] = path_rule(column).parse(text)
-            except ValueError as exc:
-                problems.add(raw.where(row, column), str(exc))
         records.append(record)
     if not raw.rows:
         problems.add(raw.source, "no rows")
@@ -125,6 +109,33 @@ def read_paths(path: Path, problems: Problems, start: str, months: int) -> pd.Da
                                  f"{label(last)}): its months run from {label(given[0])} to "
                                  f"{label(given[-1])}, so it would change nothing")
     return pd.DataFrame.from_records(records)
+
+
+def _check_path_columns(raw, problems: Problems) -> None:
+    for name in raw.header:
+        if name != "month" and name not in PATH_COLUMNS:
+            close = difflib.get_close_matches(name[:100], ("month", *PATH_COLUMNS), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.add(raw.where(None, name),
+                         f"unknown column ({hint}expected: month, {', '.join(PATH_COLUMNS)})")
+
+
+def _path_record(raw, row, problems: Problems) -> dict | None:
+    """One row's month and values (None when its month cannot be read)."""
+    try:
+        record = {"month": label(parse_input_month(row.cells.get("month")))}
+    except ValueError as exc:
+        problems.add(raw.where(row, "month"), str(exc))
+        return None
+    for column in PATH_COLUMNS:
+        text = str(row.cells.get(column) or "").strip()
+        if not text:
+            continue
+        try:
+            record[column] = path_rule(column).parse(text)
+        except ValueError as exc:
+            problems.add(raw.where(row, column), str(exc))
+    return record
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,7 @@ class Column:
     gt: float | None = None
     le: float | None = None
     small_percent_ok: bool = False  # a `_pct` value in (0, 1) is meant, not a fraction
+    objective_only: bool = False  # enters only cash, never a constraint, bound or index set
 
     @property
     def rule(self) -> NumberRule:
@@ -208,19 +209,20 @@ CAMPUSES = Table(
     description="One row per campus: its grid connection, mining fleet and what converting costs.",
     columns=(
         Column("campus_id", "id", "", "Unique id, used by offers and in every output."),
-        Column("name", "text", "", "Display name."),
+        Column("name", "text", "", "Display name.", objective_only=True),
         Column("region", "text", "", "Grid region or market (ERCOT, PJM, ...).", required=False,
                default=""),
         Column("grid_mw", "float", "MW", "Power available at the meter.", gt=0, le=MAX_MW),
         Column("power_price_usd_per_mwh", "float", "USD/MWh", "All-in price of power for mining.",
-               ge=0, le=1_000),
+               ge=0, le=1_000, objective_only=True),
         Column("miner_mw", "float", "MW",
                "Installed mining load at the meter, cooling included.", ge=0, le=MAX_MW),
         Column("fleet_efficiency_j_per_th", "float", "J/TH",
-               "Fleet efficiency at the meter (joules per terahash).", ge=5, le=500),
+               "Fleet efficiency at the meter (joules per terahash).", ge=5, le=500,
+               objective_only=True),
         Column("mining_opex_usd_per_mw_month", "float", "USD/MW-month",
                "Mining opex other than power, per MW mining.", ge=0, le=1_000_000,
-               required=False, default=0.0),
+               required=False, default=0.0, objective_only=True),
         Column("hpc_max_it_mw", "float", "IT MW",
                "Most critical-IT MW the site can host after conversion (0 = cannot convert).",
                ge=0, le=MAX_MW),
@@ -229,17 +231,17 @@ CAMPUSES = Table(
         Column("hpc_pue", "float", "MW/IT MW",
                "Facility MW drawn per IT MW (power usage effectiveness).", ge=1.0, le=3.0),
         Column("capex_usd_per_it_mw", "float", "USD/IT MW", "Fit-out capex per IT MW.", ge=0,
-               le=100_000_000),
+               le=100_000_000, objective_only=True),
         Column("build_months", "int", "months",
                "Construction start to ready-for-service.", ge=1, le=60),
         Column("permit_ready", "month", "YYYY-MM",
                "First month construction may start; empty = permitted.", required=False),
         Column("hpc_opex_usd_per_it_mw_month", "float", "USD/IT MW-month",
                "Landlord's opex per ready IT MW (leases are triple-net: tenants pay power).",
-               ge=0, le=1_000_000, required=False, default=0.0),
+               ge=0, le=1_000_000, required=False, default=0.0, objective_only=True),
         Column("asic_salvage_usd_per_mw", "float", "USD/MW",
                "Sale value of miners displaced by conversion, per MW of mining load.",
-               ge=0, le=10_000_000, required=False, default=0.0),
+               ge=0, le=10_000_000, required=False, default=0.0, objective_only=True),
     ),
 )
 
@@ -253,10 +255,10 @@ OFFERS = Table(
         Column("tenant", "text", "", "Tenant name."),
         Column("it_mw", "float", "IT MW", "Critical-IT MW leased.", gt=0, le=MAX_MW),
         Column("rate_usd_per_kw_month", "float", "USD/IT kW-month",
-               "Rent in the first lease year.", gt=0, le=1_000),
+               "Rent in the first lease year.", gt=0, le=1_000, objective_only=True),
         Column("escalator_pct_per_year", "float", "%/yr",
                "Rent step at each lease anniversary (3 = 3 %).", ge=0, le=25, required=False,
-               default=0.0),
+               default=0.0, objective_only=True),
         Column("term_months", "int", "months", "Lease term.", ge=1, le=MAX_MONTHS),
         Column("earliest_start", "month", "YYYY-MM", "First month the lease may start."),
         Column("latest_start", "month", "YYYY-MM", "Last month the lease may start."),
@@ -269,19 +271,19 @@ OFFERS = Table(
                required=False, default=False),
         Column("late_penalty_usd_per_month", "float", "USD/month",
                "Paid for each month the lease starts after latest_start.", ge=0, le=1e9,
-               required=False, default=0.0),
+               required=False, default=0.0, objective_only=True),
         Column("max_delay_months", "int", "months",
                "Months after latest_start the lease may still start (then it lapses).", ge=0,
                le=120, required=False, default=0),
         Column("prepayment_usd", "float", "USD",
                "Received at signing; credited against rent over prepayment_credit_months.",
-               ge=0, le=1e11, required=False, default=0.0),
+               ge=0, le=1e11, required=False, default=0.0, objective_only=True),
         Column("prepayment_credit_months", "int", "months",
                "Months from the lease start over which the prepayment is credited evenly.",
-               ge=0, le=MAX_MONTHS, required=False, default=0),
+               ge=0, le=MAX_MONTHS, required=False, default=0, objective_only=True),
         Column("tenant_capex_pct", "float", "%",
                "Share of the fit-out capex of the leased IT MW that the tenant pays.", ge=0,
-               le=100, required=False, default=0.0),
+               le=100, required=False, default=0.0, objective_only=True),
         Column("signing_month", "month", "YYYY-MM",
                "When the lease is (or was) signed: the prepayment is received then; before "
                "the horizon = already received. Empty = the horizon's first month.",
@@ -486,37 +488,38 @@ class Limits(_Strict):
 class Market(_Strict):
     btc_price_usd: float = Field(ge=1, le=100_000_000, description="BTC price in the first "
                                  "month (and in every month of the path).",
-                                 json_schema_extra=_unit("USD/BTC"))
+                                 json_schema_extra=_unit("USD/BTC", objective_only=True))
     btc_price_growth_pct_per_year: float = Field(
         0.0, ge=-90, le=300, description="Annual growth of the BTC price.",
-        json_schema_extra=_unit("%/yr"))
+        json_schema_extra=_unit("%/yr", objective_only=True))
     network_hashrate_ehs: float = Field(ge=0.1, le=100_000_000, description="Network hashrate "
                                         "in the first month (and in every month of the path).",
-                                        json_schema_extra=_unit("EH/s"))
+                                        json_schema_extra=_unit("EH/s", objective_only=True))
     network_hashrate_growth_pct_per_year: float = Field(
         0.0, ge=-90, le=300, description="Annual growth of the network hashrate.",
-        json_schema_extra=_unit("%/yr"))
+        json_schema_extra=_unit("%/yr", objective_only=True))
     fees_btc_per_block: float = Field(0.0, ge=0, le=50, description="Transaction fees per "
-                                      "block.", json_schema_extra=_unit("BTC/block"))
+                                      "block.",
+                                      json_schema_extra=_unit("BTC/block", objective_only=True))
     block_subsidy_btc: float = Field(3.125, gt=0, le=50,
                                      description="Block subsidy before the first halving listed.",
-                                     json_schema_extra=_unit("BTC/block"))
+                                     json_schema_extra=_unit("BTC/block", objective_only=True))
     halving_months: tuple[str, ...] = Field(
         ("2028-04",), description="Months from which the subsidy halves (each once).",
-        json_schema_extra=_unit("YYYY-MM list"))
+        json_schema_extra=_unit("YYYY-MM list", objective_only=True))
     hashprice_usd_per_ph_day: float | None = Field(
         None, gt=0, le=100_000, description="Flat hashprice overriding the formula "
         "(optional; a hashprice path from the formula must stay in this range too).",
-        json_schema_extra=_unit("USD/PH/s/day"))
+        json_schema_extra=_unit("USD/PH/s/day", objective_only=True))
     paths: str | None = Field(
         None, description="CSV of monthly values (month, btc_price_usd, network_hashrate_ehs, "
         "fees_btc_per_block, hashprice_usd_per_ph_day; each in the range of the key of that "
         "name) overriding the flat values; relative to the scenario file.",
-        json_schema_extra=_unit("path"))
+        json_schema_extra=_unit("path", objective_only=True))
     hpc_spot_rate_usd_per_kw_month: float = Field(
         0.0, ge=0, le=1_000, description="Rate at which ready IT MW that no lease uses can be "
         "let (0 = never: nothing is built on speculation).",
-        json_schema_extra=_unit("USD/IT kW-month"))
+        json_schema_extra=_unit("USD/IT kW-month", objective_only=True))
     hpc_spot_absorption_months: int = Field(
         0, ge=0, le=120, description="Months capacity must have been ready before it can be "
         "let at the spot rate.", json_schema_extra=_unit("months"))
@@ -565,11 +568,11 @@ class TerminalValue(_Strict):
 class Finance(_Strict):
     discount_rate_pct_per_year: float = Field(
         10.0, ge=0, le=100, description="Discount rate, annual effective.",
-        json_schema_extra=_unit("%/yr"))
+        json_schema_extra=_unit("%/yr", objective_only=True))
     value_beyond_horizon: bool = Field(
         True, description="Count cash already committed inside the horizon (rest of accepted "
         "leases with their HPC opex, rest of started capex) in months after it.",
-        json_schema_extra=_unit("true/false"))
+        json_schema_extra=_unit("true/false", objective_only=True))
     capex_budget_usd_per_year: Annotated[float, Field(ge=0, le=MAX_USD)] | dict[
         int, Annotated[float, Field(ge=0, le=MAX_USD)]] | None = Field(
         None, description="Landlord capex (after tenant capex) that may be paid per calendar "
@@ -588,7 +591,7 @@ class Finance(_Strict):
                               "(optional).", json_schema_extra=_unit(""))
     terminal_value: TerminalValue = Field(TerminalValue(), description="How the business "
                                           "after the horizon is valued.",
-                                          json_schema_extra=_unit(""))
+                                          json_schema_extra=_unit("", objective_only=True))
 
 
 class Solver(_Strict):
@@ -637,12 +640,13 @@ class Scenario(_Strict):
     name: str = Field(min_length=1, description="Scenario name; names the output folder: "
                       f"1–{MAX_NAME_CHARS} letters, digits, -, _ or . (not first), neither a "
                       "name siteopt writes in output folders (batch.csv, summary.json, ...) "
-                      "nor a Windows device name (CON, NUL, ...).", json_schema_extra=_unit(""))
+                      "nor a Windows device name (CON, NUL, ...).",
+                      json_schema_extra=_unit("", objective_only=True))
     description: str = Field("", description="One line shown in reports.",
-                             json_schema_extra=_unit(""))
+                             json_schema_extra=_unit("", objective_only=True))
     portfolio: str = Field(min_length=1, description="Folder of CSV tables or one .xlsx "
                            "workbook; relative to the scenario file.",
-                           json_schema_extra=_unit("path"))
+                           json_schema_extra=_unit("path", objective_only=True))
     horizon: Horizon
     market: Market
     finance: Finance = Finance()
@@ -656,3 +660,25 @@ SCENARIO_SECTIONS: dict[str, type[BaseModel]] = {
     "horizon": Horizon, "market": Market, "finance": Finance, "finance.debt": Debt,
     "finance.terminal_value": TerminalValue, "limits": Limits, "solver": Solver,
 }
+
+
+def objective_only_keys(model: type[BaseModel] = None, prefix: tuple[str, ...] = ()
+                        ) -> set[tuple[str, ...]]:
+    """Scenario keys marked `objective_only`: they enter only cash (the objective), never a
+    constraint, bound or index set (a whole section when the section itself is marked)."""
+    model = model or Scenario
+    keys: set[tuple[str, ...]] = set()
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra or {}
+        if isinstance(extra, dict) and extra.get("objective_only"):
+            keys.add((*prefix, name))
+            continue
+        section = next((a for a in (field.annotation, *get_args(field.annotation))
+                        if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if section is not None:
+            keys |= objective_only_keys(section, (*prefix, name))
+    return keys
+
+
+def objective_only_columns(table: Table) -> list[str]:
+    return [column.name for column in table.columns if column.objective_only]

@@ -415,6 +415,24 @@ def _text(value: Any) -> str:
 
 def parse_table(table: Table, raw: RawTable, problems: Problems) -> pd.DataFrame:
     """Typed DataFrame of a table (one column per schema column, `row` = spreadsheet row)."""
+    _check_header(table, raw, problems)
+    for problem in raw.problems:
+        problems.add(problem.where, problem.message)
+    header = set(raw.header)
+    records = [_parse_row(table, raw, row, header, problems) for row in raw.rows]
+    frame = pd.DataFrame({"row": pd.Series([r["row"] for r in records], dtype="int64")})
+    for col in table.columns:
+        values = [r[col.name] for r in records]
+        # object dtype keeps None as None (pandas 3 would turn text columns into str with NaN)
+        numeric = col.kind == "float" or (col.kind == "int" and None not in values)
+        dtype = {"float": "float64", "int": "int64"}.get(col.kind) if numeric else object
+        frame[col.name] = pd.Series(values, dtype=dtype)
+    _check_unique(table, raw, frame, problems)
+    return frame
+
+
+def _check_header(table: Table, raw: RawTable, problems: Problems) -> None:
+    """Columns named twice, unknown columns (with the nearest name) and missing ones."""
     known = set(table.column_names)
     for name in sorted({h for h in raw.header if h and raw.header.count(h) > 1}):
         problems.add(raw.where(None, name), "appears more than once in the header")
@@ -428,36 +446,29 @@ def parse_table(table: Table, raw: RawTable, problems: Problems) -> pd.DataFrame
     for col in table.columns:
         if col.required and col.name not in header:
             problems.add(raw.source, f"missing required column {col.name!r}")
-    for problem in raw.problems:
-        problems.add(problem.where, problem.message)
-    records = []
-    for row in raw.rows:
-        record: dict[str, Any] = {"row": row.row}
-        for extra in row.cells:
-            if extra.startswith("(column"):
-                problems.add(raw.where(row), f"value in {extra[1:-1]}, which has no header")
-        for col in table.columns:
-            value = row.cells.get(col.name)
-            if _empty(value):
-                if col.required and col.name in header and value is not REPORTED:
-                    problems.add(raw.where(row, col.name), "required value is missing")
-                record[col.name] = col.default
-                continue
-            try:
-                record[col.name] = parse_cell(col, value, row.formats.get(col.name, ""))
-            except ValueError as exc:
-                problems.add(raw.where(row, col.name), str(exc))
-                record[col.name] = col.default
-        records.append(record)
-    frame = pd.DataFrame({"row": pd.Series([r["row"] for r in records], dtype="int64")})
+
+
+def _parse_row(table: Table, raw: RawTable, row: RawRow, header: set[str],
+               problems: Problems) -> dict[str, Any]:
+    """One row's cells parsed by their columns; a cell that fails takes the default (its
+    problem is recorded)."""
+    record: dict[str, Any] = {"row": row.row}
+    for extra in row.cells:
+        if extra.startswith("(column"):
+            problems.add(raw.where(row), f"value in {extra[1:-1]}, which has no header")
     for col in table.columns:
-        values = [r[col.name] for r in records]
-        # object dtype keeps None as None (pandas 3 would turn text columns into str with NaN)
-        numeric = col.kind == "float" or (col.kind == "int" and None not in values)
-        dtype = {"float": "float64", "int": "int64"}.get(col.kind) if numeric else object
-        frame[col.name] = pd.Series(values, dtype=dtype)
-    _check_unique(table, raw, frame, problems)
-    return frame
+        value = row.cells.get(col.name)
+        if _empty(value):
+            if col.required and col.name in header and value is not REPORTED:
+                problems.add(raw.where(row, col.name), "required value is missing")
+            record[col.name] = col.default
+            continue
+        try:
+            record[col.name] = parse_cell(col, value, row.formats.get(col.name, ""))
+        except ValueError as exc:
+            problems.add(raw.where(row, col.name), str(exc))
+            record[col.name] = col.default
+    return record
 
 
 def _check_unique(table: Table, raw: RawTable, frame: pd.DataFrame, problems: Problems) -> None:

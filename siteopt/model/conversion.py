@@ -68,8 +68,6 @@ def define_conversion(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -
         done = block[c] * m.blocks_started[c, t - build[c]] if t >= build[c] else 0.0
         return m.it_ready_mw[c, t] == before + done
 
-    record_conversion_cash(m, data, cash)
-
 
 def record_conversion_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     position, campus_of, start = data.campus_month_arrays()

@@ -58,6 +58,9 @@ def define_debt(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None
         paid = pyo.quicksum(landlord_capex[u] for u in range(t + 1) if u in landlord_capex)
         return drawn <= -share * paid
 
+
+def record_debt_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
+    debt = data.finance.debt
     interest, principal, balance = repayment_schedule(debt.rate_pct_per_year,
                                                       debt.tenor_months, debt.amortisation)
     horizon = data.horizon_months

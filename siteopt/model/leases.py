@@ -126,8 +126,6 @@ def define_leases(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> No
     def leases_within_ready_capacity(m, c, t):
         return m.it_leased_mw[c, t] <= m.it_ready_mw[c, t]
 
-    record_lease_cash(m, data, cash)
-
 
 def record_lease_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     _record_lease_cash(lease_units(m, data), data, cash)

@@ -23,10 +23,11 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from siteopt.model.cash import CashLedger
 from siteopt.model.data import ModelData
 
 
-def define_tenant_concentration(m: pyo.ConcreteModel, data: ModelData) -> None:
+def define_tenant_concentration(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     it_mw = data.offers["it_mw"].to_dict()
     tenants = data.offers["tenant"].to_dict()
     total = pyo.quicksum(it_mw[o] * m.offer_accepted[o] for o in data.offer_ids)
@@ -47,7 +48,7 @@ def _starts_by_year(m: pyo.ConcreteModel, data: ModelData, campus_ids) -> dict[i
     return by_year
 
 
-def define_supply_chain_caps(m: pyo.ConcreteModel, data: ModelData) -> None:
+def define_supply_chain_caps(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     if data.max_it_mw_started_per_year is not None:
         by_year = _starts_by_year(m, data, data.campus_ids)
         cap = data.max_it_mw_started_per_year

@@ -29,7 +29,6 @@ def define_mining(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> No
     m.mining_mw = pyo.Var(m.CAMPUS_MONTHS, domain=pyo.NonNegativeReals,
                           bounds=lambda _, c, t: (0.0, miner_mw[c]),
                           doc="MW mining [MW]")
-    record_mining_cash(m, data, cash)
 
 
 def record_mining_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:

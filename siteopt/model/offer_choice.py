@@ -19,10 +19,11 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from siteopt.model.cash import CashLedger
 from siteopt.model.data import ModelData
 
 
-def define_offer_choice(m: pyo.ConcreteModel, data: ModelData) -> None:
+def define_offer_choice(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     starts: dict[tuple[str, str], list] = defaultdict(list)
     for key in m.LEASE_OPTIONS:
         starts[key[0], key[1]].append(m.lease_accepted[key])

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from siteopt.model.cash import CashLedger
 from siteopt.model.data import ModelData
 
 
-def define_power_sharing(m: pyo.ConcreteModel, data: ModelData) -> None:
+def define_power_sharing(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     grid = data.campuses["grid_mw"].to_dict()
     pue = data.campuses["hpc_pue"].to_dict()
 

@@ -61,8 +61,6 @@ def define_salvage(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> N
     def mining_within_remaining_fleet(m, c, t):
         return m.mining_mw[c, t] <= miner[c] - m.miners_sold_mw[c, t]
 
-    record_salvage_cash(m, data, cash)
-
 
 def record_salvage_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     position, campus_of, month = data.campus_month_arrays()

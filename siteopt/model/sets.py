@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from siteopt.model.cash import CashLedger
 from siteopt.model.data import ModelData
 
 
-def define_sets(m: pyo.ConcreteModel, data: ModelData) -> None:
+def define_sets(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     """CAMPUSES, MONTHS (0..H-1) and CAMPUS_MONTHS, ordered campus-major.
 
     The position of (c, t) in CAMPUS_MONTHS is index(c) × H + t; the families use it to

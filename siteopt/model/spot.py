@@ -54,8 +54,6 @@ def define_spot_market(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) 
             return pyo.Constraint.Skip
         return m.spot_mw[c, t] <= data.spot_share * m.it_ready_mw[c, t - delay]
 
-    record_spot_cash(m, data, cash)
-
 
 def record_spot_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     position, campus_id, month = data.campus_month_arrays()

@@ -91,8 +91,6 @@ def define_tenant_capex(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger)
         new = block[c] * m.blocks_started[c, d - build[c]] if d >= build[c] else 0.0
         return pyo.quicksum(delivered[c, d]) <= new
 
-    record_tenant_capex_cash(m, data, cash)
-
 
 def record_tenant_capex_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     share = (data.offers["tenant_capex_pct"] / 100).to_dict()

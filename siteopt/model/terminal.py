@@ -23,6 +23,8 @@ credited; ``tenant_capex_receivable_usd``: the tenant's share of capex already p
 
 from __future__ import annotations
 
+import pyomo.environ as pyo
+
 from siteopt.contract import LINE, lines
 from siteopt.model.cash import CashLedger
 from siteopt.model.data import ModelData
@@ -32,7 +34,9 @@ def uses_ebitda_multiple(data: ModelData) -> bool:
     return data.finance.terminal_value.method == "ebitda_multiple"
 
 
-def define_terminal_value(data: ModelData, cash: CashLedger) -> None:
+def record_terminal_value(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
+    """A ledger step: the multiples of the EBITDA the other families recorded, in month
+    H-1; it adds nothing to the model."""
     last = data.horizon_months - 1
     months = range(max(0, last - 11), last + 1)
     per_year = annualisation(len(months), float(data.days[list(months)].sum()))

@@ -29,7 +29,6 @@ def define_btc_treasury(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger)
     m.btc_sold_within_treasury = pyo.Constraint(
         expr=pyo.quicksum(m.btc_sold[t] for t in m.MONTHS) <= held,
         doc="no more BTC sold than held [BTC]")
-    record_treasury_cash(m, data, cash)
 
 
 def record_treasury_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:

@@ -34,12 +34,13 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from siteopt.model.cash import CashLedger
 from siteopt.model.data import ModelData
 from siteopt.model.leases import lease_units
 from siteopt.model.start_months import delivery_months
 
 
-def define_whole_blocks(m: pyo.ConcreteModel, data: ModelData) -> None:
+def define_whole_blocks(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     block = data.campuses["hpc_block_it_mw"].to_dict()
     max_it = data.campuses["hpc_max_it_mw"].to_dict()
     capacity = {c: block[c] * math.floor(max_it[c] / block[c] + 1e-9) for c in data.campus_ids}

@@ -56,16 +56,18 @@ ELASTIC: dict[str, tuple[str, float]] = {
 SLACK_TOL = 1e-6
 
 
-def explain_infeasibility(inputs, time_limit_s: float = 120.0) -> list[str]:
+def explain_infeasibility(inputs, built=None, time_limit_s: float = 120.0) -> list[str]:
     """Re-solve with a priced slack on each hard business requirement and say, in the words
-    of the inputs, what the minimal-violation plan had to break and by how much."""
+    of the inputs, what the minimal-violation plan had to break and by how much. `built` is
+    the model that was found infeasible (built again when not given); it is changed."""
     import pyomo.environ as pyo
 
     from siteopt.model import build_model, prepare
     from siteopt.solve import solve
 
-    data = prepare(inputs)
-    built = build_model(data)
+    if built is None:
+        built = build_model(prepare(inputs))
+    data = built.data
     m = built.model
     signed = data.offers["signed"].to_dict()
     slacks = _make_elastic(m, signed)
