@@ -14,7 +14,13 @@ from siteopt.cli import main
 from siteopt.inputs import load_inputs
 from siteopt.inputs.errors import InputError
 from siteopt.inputs.overrides import Override, parse_vary
-from siteopt.runs.batch import plan_tasks, run_batch, scenario_files
+from siteopt.runs.batch import (
+    BATCH_COLUMNS,
+    plan_tasks,
+    run_batch,
+    scenario_files,
+    write_batch_outputs,
+)
 from siteopt.runs.sweep import sweep_tasks, tornado
 
 CAMPUS = {"grid_mw": 100, "miner_mw": 100, "hpc_max_it_mw": 20, "hpc_block_it_mw": 10,
@@ -104,6 +110,23 @@ def test_resume_skips_finished_runs_of_the_same_inputs(three, tmp_path):
     resumed = {json.loads(line)["scenario"]: json.loads(line)["resumed"]
                for line in third.stdout.splitlines()}
     assert sorted(resumed.values()) == [False, True]
+
+
+def test_python_api_writes_the_batch_files_and_resumes_to_the_same_rows(three, tmp_path):
+    outdir = tmp_path / "api"
+    tasks = plan_tasks(scenario_files([three / "high.yaml", three / "low.yaml"]), outdir,
+                       workbook=False)
+    solved = run_batch(tasks, workers=1)
+    table = write_batch_outputs(solved, outdir)
+
+    assert list(table.columns) == BATCH_COLUMNS
+    assert list(pd.read_csv(outdir / "batch.csv")["status"]) == ["optimal", "optimal"]
+    assert (outdir / "comparison.xlsx").is_file()
+    resumed = run_batch(tasks, resume=True)
+    same = [c for c in BATCH_COLUMNS if c not in ("resumed", "total_seconds")]
+    for fresh, again in zip(solved, resumed):
+        assert (fresh["resumed"], again["resumed"]) == (False, True)
+        assert {c: again.get(c) for c in same} == {c: fresh.get(c) for c in same}
 
 
 # -- sweeps -------------------------------------------------------------------------------

@@ -46,9 +46,9 @@ def test_generated_portfolios_pass_validation_with_deliverable_signed_leases(tmp
     c = inputs.campuses
     for offer_id, offer in signed.iterrows():
         ok = [cid for cid in offer["campuses"] if c.at[cid, "hpc_max_it_mw"] >= offer["it_mw"]
-              and bench._ready({"permit_ready": c.at[cid, "permit_ready"] or "",
-                                "build_months": c.at[cid, "build_months"]})
-              <= bench._offset(offer["latest_start"])]
+              and bench.ready_month({"permit_ready": c.at[cid, "permit_ready"] or "",
+                                     "build_months": c.at[cid, "build_months"]})
+              <= bench.month_offset(offer["latest_start"])]
         assert ok, offer_id
 
 
@@ -66,14 +66,14 @@ def test_generated_values_stay_in_realistic_ranges(size):
     assert all(c["hpc_max_it_mw"] * c["hpc_pue"] <= c["grid_mw"] for c in campuses)
     for c in campuses:
         if c["permit_ready"]:
-            assert 6 <= bench._offset(c["permit_ready"]) <= 36
+            assert 6 <= bench.month_offset(c["permit_ready"]) <= 36
     assert all(120 <= o["rate_usd_per_kw_month"] <= 190 for o in offers)
     assert all(120 <= o["term_months"] <= 180 for o in offers)
     assert all(2 <= o["escalator_pct_per_year"] <= 3 for o in offers)
     assert all(o["it_mw"] <= 250 for o in offers)
     assert all(o["it_mw"] >= 25 for o in offers if o["split"] == "false")
     for o in offers:
-        width = bench._offset(o["latest_start"]) - bench._offset(o["earliest_start"])
+        width = bench.month_offset(o["latest_start"]) - bench.month_offset(o["earliest_start"])
         assert width <= 18
         assert width >= 6 or o["signed"] == "true"  # a signed window may be cut at the start
         assert 1 <= len(o["campuses"].split(";")) <= 4
@@ -102,7 +102,7 @@ def test_market_is_the_base_scenario_market():
 
 
 def test_batch_scenarios_are_base_with_the_btc_price_moved(tmp_path):
-    files = bench._batch_files(tmp_path, 16)
+    files = bench.batch_scenarios(tmp_path, 16)
     prices = [load_inputs(f).scenario.market.btc_price_usd for f in files]
 
     assert len(files) == 16 and len(set(prices)) == 16
@@ -133,3 +133,27 @@ def test_bench_refuses_an_unknown_size():
 
     assert result.exit_code == 2
     assert "XXL" in result.output
+
+
+def test_a_signed_lease_no_campus_can_deliver_is_found_by_siteopts_precheck():
+    synthetic = bench.generate("S", 1)
+    signed = next(o for o in synthetic.offers if o["signed"] == "true")
+    for campus in synthetic.campuses:  # no campus can be permitted before the horizon ends
+        campus["permit_ready"] = "2040-01"
+
+    (problem,) = bench.undeliverable_signed(synthetic)
+    assert problem.startswith(f"Signed lease {signed['offer_id']} needs")
+
+
+def test_one_run_times_the_api_stages_without_patching_the_api(tmp_path):
+    import siteopt.api as api
+
+    names = dict(vars(api))
+    scenario = bench.write_synthetic(bench.generate("S", 1), tmp_path / "in", time_limit_s=60)
+    row = bench.run_one(scenario, tmp_path / "out", workbook=False)
+
+    assert dict(vars(api)) == names
+    assert row["status"] in ("optimal", "feasible")
+    for column in ("prepare_s", "build_model_s", "compile_s", "audit_s"):
+        assert row[column] is not None and row[column] >= 0, column
+    assert row["prepare_s"] + row["build_model_s"] + row["compile_s"] <= row["build_s"]

@@ -6,12 +6,21 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
-from siteopt.runs.batch import BATCH_COLUMNS, SUCCESS, WORKER_TIMEOUT_S, Task, run_batch
+from siteopt.runs.batch import (
+    BATCH_COLUMNS,
+    SUCCESS,
+    WORKER_TIMEOUT_S,
+    Task,
+    run_batch,
+    write_batch_outputs,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Progress:
@@ -69,9 +78,8 @@ class Progress:
 def run_and_report(tasks: list[Task], outdir: Path, workers: int | None, scheduler: str | None,
                    fail_fast: bool, resume: bool, as_json: bool,
                    worker_timeout_s: float = WORKER_TIMEOUT_S) -> pd.DataFrame:
-    """Run the tasks, write batch.csv and comparison.xlsx, return the batch table."""
-    from siteopt.export.files import write_csv
-
+    """Run the tasks with progress shown, write batch.csv and comparison.xlsx (the runs
+    layer does), say what failed; return the batch table."""
     outdir.mkdir(parents=True, exist_ok=True)
     progress = Progress(len(tasks), as_json)
     try:
@@ -79,14 +87,7 @@ def run_and_report(tasks: list[Task], outdir: Path, workers: int | None, schedul
                          resume=resume, on_event=progress, worker_timeout_s=worker_timeout_s)
     finally:
         progress.close()
-    table = pd.DataFrame(rows).reindex(columns=BATCH_COLUMNS)
-    write_csv(table, outdir / "batch.csv")
-    solved = [Path(r["outdir"]) for r in rows if r.get("status") in SUCCESS]
-    if solved:
-        from siteopt.export.comparison import write_comparison
-        from siteopt.export.results_folder import load_results
-
-        write_comparison([load_results(p) for p in solved], outdir / "comparison.xlsx")
+    table = write_batch_outputs(rows, outdir)
     failed = table[~table["status"].isin(SUCCESS)]
     click.echo(f"{len(table) - len(failed)} of {len(table)} scenarios solved; results in "
                f"{outdir}/ (batch.csv, comparison.xlsx)", err=True)

@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from siteopt.contract import LINE
 from siteopt.export import charts, plan_frames
 from siteopt.export.assumptions import write_assumptions
+from siteopt.export.status import status_banner
 from siteopt.export.xlsx_style import (
     BAND_FILL,
     BOLD,
@@ -52,25 +53,6 @@ PLAN_SHEETS = ("Summary", "Charts", "Campus plan", "Leases", "Cash flow", "Cash 
                "Company cash & debt", "Campus month", "Assumptions", "About this run",
                "Chart data")
 NO_PLAN_SHEETS = ("Summary", "Diagnosis", "Assumptions", "About this run")
-
-
-def status_banner(summary: dict[str, Any]) -> tuple[str, str]:
-    """The status stamped on the Summary, and its tone (good / warn / bad)."""
-    status = summary.get("status")
-    if status == "optimal":
-        return "Optimal", "good"
-    if status == "feasible":
-        gap = summary.get("mip_gap_pct")
-        if gap is None:
-            return "Best plan found — distance to optimal unknown (limit reached)", "warn"
-        return f"Best plan found — within {_gap(gap)} % of optimal", "warn"
-    if status == "infeasible":
-        return "Infeasible — no plan meets every requirement (see Diagnosis)", "bad"
-    return "No plan found within the limits", "bad"
-
-
-def _gap(gap: float) -> str:
-    return f"{gap:.2f}" if gap < 10 else f"{gap:.1f}"
 
 
 def build_plan_workbook(results: Results) -> Workbook:

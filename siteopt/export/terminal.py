@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from siteopt.export import plan_frames
+from siteopt.export.status import status_banner
 from siteopt.inputs import Inputs
 from siteopt.inputs.market import mining_margin_usd_per_mw_month
 
@@ -38,9 +39,7 @@ def print_plan(results) -> None:
     """Headline and decisions of a solved plan, on stderr."""
     summary = results.summary
     console = Console(stderr=True, width=120)
-    gap = summary.get("mip_gap_pct") or 0.0
-    stamp = "Optimal" if summary["status"] == "optimal" else \
-        f"Best plan found — within {gap:.2f} % of optimal"
+    stamp = status_banner(summary)[0]
     console.print(f"[bold]{summary['scenario']}[/bold]: {stamp}. NPV "
                   f"{summary['npv_usd'] / 1e6:,.1f} M USD "
                   f"(build {summary['build_seconds']:.1f} s, "

@@ -14,11 +14,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from siteopt.inputs.errors import InputError, Problem
 from siteopt.inputs.overrides import Override
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BATCH_COLUMNS = ["scenario", "scenario_file", "changes", "status", "npv_usd", "value_added_usd",
                  "mip_gap_pct", "build_seconds", "solve_seconds", "total_seconds", "input_hash",
@@ -80,32 +83,45 @@ def run_task(task: Task) -> dict[str, Any]:
     from siteopt.inputs import load_inputs
 
     started = time.perf_counter()
-    row: dict[str, Any] = {"scenario": task.name, "scenario_file": task.scenario_file,
-                           "changes": "; ".join(o.label for o in task.overrides),
-                           "outdir": task.outdir, "resumed": False, "error": ""}
+    row = task_row(task)
     try:
         inputs = load_inputs(task.scenario_file, overrides=list(task.overrides))
         inputs = with_solver_options(inputs, **{"threads": 1, **task.solver})
         row["input_hash"] = inputs.input_hash
         results = solve_inputs(inputs)
-        summary = results.summary
-        row.update(status=summary["status"], npv_usd=summary.get("npv_usd"),
-                   mip_gap_pct=summary.get("mip_gap_pct"),
-                   build_seconds=summary.get("build_seconds"),
-                   solve_seconds=summary.get("solve_seconds"),
-                   value_added_usd=(summary.get("kpis") or {}).get("value_added_usd"))
-        if summary["status"] == "no_solution":
-            row["error"] = "no plan found within the time limit"
-        else:
+        row = summary_row(task, results.summary, inputs.input_hash)
+        if results.summary["status"] != "no_solution":
             write_results(results, Path(task.outdir), workbook=task.workbook)
-        if summary["status"] == "infeasible":
-            row["error"] = " | ".join(summary.get("diagnosis") or ["infeasible"])
     except InputError as exc:
         row.update(status="invalid", error=" | ".join(str(p) for p in exc.problems))
     except Exception as exc:  # a worker must report, not die: the batch goes on
         row.update(status="error", error=f"{type(exc).__name__}: {exc}")
     row["total_seconds"] = round(time.perf_counter() - started, 3)
     return row
+
+
+def task_row(task: Task, **fields: Any) -> dict[str, Any]:
+    """The columns of a batch row that the task itself gives, then `fields`."""
+    return {"scenario": task.name, "scenario_file": task.scenario_file,
+            "changes": "; ".join(o.label for o in task.overrides),
+            "outdir": task.outdir, "resumed": False, "error": "", **fields}
+
+
+def summary_row(task: Task, summary: dict[str, Any], input_hash: str | None,
+                **fields: Any) -> dict[str, Any]:
+    """The batch row of a run's summary: solved now, or found finished in its folder."""
+    status = summary["status"]
+    error = ""
+    if status == "no_solution":
+        error = "no plan found within the time limit"
+    elif status == "infeasible":
+        error = " | ".join(summary.get("diagnosis") or ["infeasible"])
+    return task_row(task, status=status, npv_usd=summary.get("npv_usd"),
+                    value_added_usd=(summary.get("kpis") or {}).get("value_added_usd"),
+                    mip_gap_pct=summary.get("mip_gap_pct"),
+                    build_seconds=summary.get("build_seconds"),
+                    solve_seconds=summary.get("solve_seconds"), input_hash=input_hash,
+                    error=error, **fields)
 
 
 def resumable(task: Task) -> dict[str, Any] | None:
@@ -124,15 +140,26 @@ def resumable(task: Task) -> dict[str, Any] | None:
         return None
     if summary.get("input_hash") != inputs.input_hash or summary.get("status") not in SUCCESS:
         return None
-    return {"scenario": task.name, "scenario_file": task.scenario_file,
-            "changes": "; ".join(o.label for o in task.overrides),
-            "status": summary["status"], "npv_usd": summary.get("npv_usd"),
-            "value_added_usd": (summary.get("kpis") or {}).get("value_added_usd"),
-            "mip_gap_pct": summary.get("mip_gap_pct"),
-            "build_seconds": summary.get("build_seconds"),
-            "solve_seconds": summary.get("solve_seconds"), "total_seconds": 0.0,
-            "input_hash": inputs.input_hash, "outdir": task.outdir, "resumed": True,
-            "error": ""}
+    return summary_row(task, summary, inputs.input_hash, total_seconds=0.0, resumed=True)
+
+
+def write_batch_outputs(rows: list[dict[str, Any]], outdir: Path) -> pd.DataFrame:
+    """OUTDIR/batch.csv (one row per scenario) and, when any solved, OUTDIR/comparison.xlsx
+    (the solved ones side by side); returns the batch table."""
+    import pandas as pd
+
+    from siteopt.export.files import write_csv
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame(rows).reindex(columns=BATCH_COLUMNS)
+    write_csv(table, outdir / "batch.csv")
+    solved = [Path(r["outdir"]) for r in rows if r.get("status") in SUCCESS]
+    if solved:
+        from siteopt.export.comparison import write_comparison
+        from siteopt.export.results_folder import load_results
+
+        write_comparison([load_results(p) for p in solved], outdir / "comparison.xlsx")
+    return table
 
 
 Callback = Callable[[str, dict[str, Any] | None], None]  # event, row ("note": a message)
@@ -161,10 +188,8 @@ def run_batch(tasks: list[Task], workers: int | None = None, scheduler: str | No
     for row in found:
         rows[row["scenario"]] = row
     for task in tasks:
-        rows.setdefault(task.name, {"scenario": task.name, "scenario_file": task.scenario_file,
-                                    "outdir": task.outdir, "status": "skipped",
-                                    "error": "not run: an earlier scenario failed (--fail-fast)",
-                                    "resumed": False})
+        rows.setdefault(task.name, task_row(
+            task, status="skipped", error="not run: an earlier scenario failed (--fail-fast)"))
     return [rows[t.name] for t in tasks]
 
 
@@ -174,9 +199,7 @@ def _failed(row: dict[str, Any]) -> bool:
 
 def _error_row(task: Task, error: str) -> dict[str, Any]:
     """The row of a task that produced no row of its own (its worker died, it never ran)."""
-    return {"scenario": task.name, "scenario_file": task.scenario_file,
-            "changes": "; ".join(o.label for o in task.overrides), "status": "error",
-            "outdir": task.outdir, "resumed": False, "error": error}
+    return task_row(task, status="error", error=error)
 
 
 def _run_local(tasks: list[Task], workers: int | None, fail_fast: bool,

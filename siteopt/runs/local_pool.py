@@ -119,6 +119,23 @@ class _Worker:
         self.conn.close()
 
 
+def _hand_out(queue: deque, pool: list[_Worker], workers: int,
+              start_worker: Callable[[], _Worker], on_start: Callable[[Any], None]) -> None:
+    """Give the next jobs to idle workers, then to new ones up to `workers` in all; a worker
+    found dead while idle is dropped."""
+    for worker in [w for w in pool if w.job is None]:
+        if queue and not worker.give(queue[0]):
+            pool.remove(worker)
+            worker.reap()
+        elif queue:
+            on_start(queue.popleft())
+    while queue and len(pool) < workers:
+        worker = start_worker()
+        pool.append(worker)
+        if worker.give(queue[0]):
+            on_start(queue.popleft())
+
+
 def run_jobs(jobs: Iterable[Any], func: Callable[[Any], Any], workers: int,
              on_start: Callable[[Any], None] = lambda job: None,
              stop_after: Callable[[Any], bool] = lambda answer: False
@@ -132,17 +149,7 @@ def run_jobs(jobs: Iterable[Any], func: Callable[[Any], Any], workers: int,
     pool: list[_Worker] = []
     try:
         while queue or any(w.job is not None for w in pool):
-            for worker in [w for w in pool if w.job is None]:
-                if queue and not worker.give(queue[0]):
-                    pool.remove(worker)
-                    worker.reap()
-                elif queue:
-                    on_start(queue.popleft())
-            while queue and len(pool) < workers:
-                worker = _Worker(context, func)
-                pool.append(worker)
-                if worker.give(queue[0]):
-                    on_start(queue.popleft())
+            _hand_out(queue, pool, workers, lambda: _Worker(context, func), on_start)
             busy = [w for w in pool if w.job is not None]
             ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
             for worker in busy:
