@@ -5,18 +5,30 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from siteopt.inputs import Inputs, load_inputs
 from siteopt.inputs.transform import mining_only
 from siteopt.model import BuiltModel, build_model, prepare
 from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
-from siteopt.model.reuse import ModelCache, record_cash, reuse_key
+from siteopt.model.reuse import ModelCache, record_cash, reuse_key, structure_key
 from siteopt.results.audit import audit_plan
 from siteopt.results.diagnose import explain_infeasibility, undeliverable_signed_leases
 from siteopt.results.extract import Results, extract, infeasible, unsolved, with_kpis
-from siteopt.solve import Compiled, compile_model, set_objective, solve_compiled
+from siteopt.solve import (
+    INF,
+    BoundChanges,
+    Compiled,
+    compile_model,
+    set_objective,
+    solution_by_name,
+    solve_compiled,
+    start_vector,
+)
 
 
 def with_solver_options(inputs: Inputs, **overrides: Any) -> Inputs:
@@ -45,12 +57,20 @@ StageCallback = Callable[[str, float], None]  # stage name, seconds
 
 def solve_inputs(inputs: Inputs, log: bool = False, baseline: bool = True,
                  on_stage: StageCallback | None = None) -> Results:
-    """Solve a scenario and, unless told not to, its mining-only baseline for the KPIs."""
-    results = solve_plan(inputs, log=log, on_stage=on_stage)
+    """Solve a scenario and, unless told not to, its mining-only baseline for the KPIs.
+
+    The baseline is the same model with conversion switched off — no blocks, no leases
+    (signed ones released) — solved again in HiGHS: no second build."""
+    run = _solve(inputs, log=log, on_stage=on_stage)
+    results = run.results
     if results.summary["status"] not in ("optimal", "feasible"):
         return results
-    base = solve_plan(mining_only(inputs)) if baseline else None
-    with _Stages(on_stage).stage("kpis"):
+    stages = _Stages(on_stage)
+    base = None
+    if baseline:
+        with stages.stage("baseline"):
+            base = _mining_only_baseline(inputs, run)
+    with stages.stage("kpis"):
         return with_kpis(inputs, results, base)
 
 
@@ -73,25 +93,41 @@ class _Stages:
                 self.on_stage(name, took)
 
 
+@dataclass
+class _Run:
+    results: Results
+    built: BuiltModel | None = None
+    compiled: Compiled | None = None
+
+
 def solve_plan(inputs: Inputs, log: bool = False,
                on_stage: StageCallback | None = None) -> Results:
     """One scenario, in these stages (each timed, `on_stage(name, seconds)`):
 
     prepare (inputs → model data) → precheck (signed leases no campus can deliver) →
     build (Pyomo model and cash ledger, or only the ledger on a reused model) → compile
-    (to HiGHS's matrices) → solve (HiGHS) → diagnose (infeasible only: what to relax) →
-    extract (tables) → audit (independent re-check of the written plan).
+    (to HiGHS's matrices) → solve (HiGHS, from the last plan of the same structure when
+    there is one) → diagnose (infeasible only: what to relax) → extract (tables) → audit
+    (independent re-check of the written plan).
     """
+    return _solve(inputs, log=log, on_stage=on_stage).results
+
+
+def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = None) -> _Run:
     stages = _Stages(on_stage)
     with stages.stage("prepare"):
         data = prepare(inputs)
     with stages.stage("precheck"):
         impossible = undeliverable_signed_leases(data)
     if impossible:
-        return infeasible(inputs, impossible, {"build": sum(stages.seconds.values()),
-                                               "solve": 0.0})
+        return _Run(infeasible(inputs, impossible, {"build": sum(stages.seconds.values()),
+                                                    "solve": 0.0}))
     built, compiled, reused = _built_and_compiled(inputs, data, stages)
-    outcome = solve_compiled(built.model, compiled, inputs.scenario.solver, log=log)
+    plan_key = structure_key(inputs, data)
+    last = LAST_PLANS.get(plan_key) if inputs.scenario.solver.warm_start else None
+    start = start_vector(compiled, last) if last is not None else None
+    outcome = solve_compiled(built.model, compiled, inputs.scenario.solver, log=log,
+                             start=start)
     if on_stage is not None:
         on_stage("solve", outcome.solve_seconds)
     timings = {"build": sum(stages.seconds.values()) + outcome.compile_seconds
@@ -102,9 +138,10 @@ def solve_plan(inputs: Inputs, log: bool = False,
             # the elastic re-solve changes the model: it is no use to anyone after it
             MODEL_CACHE.drop(reuse_key(inputs, data))
             diagnosis = explain_infeasibility(inputs, built)
-        return unsolved(inputs, outcome, timings, diagnosis)
+        return _Run(unsolved(inputs, outcome, timings, diagnosis))
     if outcome.status not in ("optimal", "feasible"):
-        return unsolved(inputs, outcome, timings)
+        return _Run(unsolved(inputs, outcome, timings))
+    LAST_PLANS.put(plan_key, solution_by_name(built.model))
     with stages.stage("extract"):
         results = extract(inputs, built, outcome, timings)
     with stages.stage("audit"):
@@ -113,12 +150,47 @@ def solve_plan(inputs: Inputs, log: bool = False,
     results.summary["extract_seconds"] = round(stages.seconds["extract"]
                                                + stages.seconds["audit"], 4)
     results.summary["model_reused"] = reused
+    results.summary["search"] = _search_summary(outcome)
     results.summary["audit"] = {"passed": not violations, "violations": violations[:20]}
-    return results
+    return _Run(results, built, compiled)
 
 
-# Price-only variants solved one after another in this process reuse the models built last.
+# Variables of conversion: fixed at 0 for the mining-only baseline.
+CONVERSION_VARIABLES = {"blocks_started", "lease_accepted", "split_start", "split_blocks",
+                        "offer_at_campus", "tenant_funded", "spot_mw"}
+
+
+def _mining_only_baseline(inputs: Inputs, run: _Run) -> Results:
+    compiled = run.compiled
+    columns = compiled.columns_of(CONVERSION_VARIABLES)
+    rows = compiled.rows_of({"offer_accepted_once"})  # signed leases: = 1 becomes ≤ 1
+    changes = BoundChanges(columns, np.zeros(len(columns)), np.zeros(len(columns)),
+                           rows, np.full(len(rows), -INF),
+                           np.asarray(compiled.lp.row_upper_)[rows])
+    solver = inputs.scenario.solver
+    outcome = solve_compiled(run.built.model, compiled, solver, changes=changes)
+    timings = {"build": 0.0, "solve": outcome.solve_seconds}
+    if outcome.status not in ("optimal", "feasible"):
+        return unsolved(mining_only(inputs), outcome, timings)
+    return extract(inputs, run.built, outcome, timings)
+
+
+def _search_summary(outcome) -> dict[str, Any]:
+    """How the MIP search went: first plan, bound after the root, time to 1 %."""
+    trace = outcome.trace
+    if trace is None:
+        return {"start_used": outcome.start_used}
+    root = None if trace.root_bound is None else trace.root_bound * USD_PER_OBJECTIVE_UNIT
+    npv = outcome.npv_objective_usd
+    return {"first_plan_seconds": trace.first_plan_seconds, "root_bound_usd": root,
+            "root_gap_pct": None if root is None or not npv else 100 * (root - npv) / abs(npv),
+            "seconds_to_1pct": trace.seconds_to_gap(1.0), "start_used": outcome.start_used}
+
+
+# Price-only variants solved one after another in this process reuse the models built last,
+# and every solve starts from the last plan of the same structure (a sweep's variants).
 MODEL_CACHE = ModelCache(size=2)
+LAST_PLANS = ModelCache(size=2)
 
 
 def _built_and_compiled(inputs: Inputs, data, stages: _Stages

@@ -17,6 +17,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from siteopt.inputs.schema import Solver
 from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
+from siteopt.solve_trace import SolveTrace
 
 INF = highspy.kHighsInf
 
@@ -34,6 +35,8 @@ class SolveOutcome:
     columns: int = 0
     rows: int = 0
     integers: int = 0
+    trace: SolveTrace | None = None  # MIPs: first plan, root bound, time to each gap
+    start_used: bool = False  # a starting plan was handed to HiGHS and accepted
 
 
 @dataclass
@@ -45,6 +48,34 @@ class Compiled:
     integer: np.ndarray
     positions: list[tuple[str, int]]  # column → (variable component, position in it)
     compile_seconds: float
+    row_names: list[str] = field(default_factory=list)  # row → its constraint component
+
+    def columns_of(self, names: set[str]) -> np.ndarray:
+        return np.array([j for j, (name, _) in enumerate(self.positions) if name in names],
+                        dtype=np.int64)
+
+    def rows_of(self, names: set[str]) -> np.ndarray:
+        return np.array([i for i, name in enumerate(self.row_names) if name in names],
+                        dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class BoundChanges:
+    """Bounds changed for one solve only (the compiled model stays as it is)."""
+
+    columns: np.ndarray  # indices
+    column_lower: np.ndarray
+    column_upper: np.ndarray
+    rows: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+
+    def apply(self, h: highspy.Highs) -> None:
+        if len(self.columns):
+            h.changeColsBounds(len(self.columns), self.columns, self.column_lower,
+                               self.column_upper)
+        if len(self.rows):
+            h.changeRowsBounds(len(self.rows), self.rows, self.row_lower, self.row_upper)
 
 
 def compile_model(model: pyo.ConcreteModel, sense: int = pyo.maximize) -> Compiled:
@@ -81,8 +112,13 @@ def compile_model(model: pyo.ConcreteModel, sense: int = pyo.maximize) -> Compil
     for var in model.component_objects(pyo.Var, active=True):
         name = var.local_name  # once per component: it is not a cheap attribute
         where.update((id(v), (name, pos)) for pos, v in enumerate(var.values()))
+    row_of = {}
+    for con in model.component_objects(pyo.Constraint, active=True):
+        name = con.local_name
+        row_of.update((id(c), name) for c in con.values())
     return Compiled(lp, columns, integer, [where[id(v)] for v in columns],
-                    time.perf_counter() - started)
+                    time.perf_counter() - started,
+                    [row_of.get(id(row.constraint), "") for row in repn.rows])
 
 
 def set_objective(compiled: Compiled, coefficients: dict, constant: float) -> None:
@@ -101,9 +137,32 @@ def solve(model: pyo.ConcreteModel, options: Solver, log: bool = False,
     return solve_compiled(model, compile_model(model, sense), options, log)
 
 
+def start_vector(compiled: Compiled, values: dict[tuple[str, object], float]) -> np.ndarray:
+    """A column vector from values by (variable name, index); missing ones are 0."""
+    x = np.zeros(len(compiled.columns))
+    for j, ((name, _), var) in enumerate(zip(compiled.positions, compiled.columns)):
+        x[j] = values.get((name, var.index()), 0.0)
+    x[compiled.integer] = np.round(x[compiled.integer])
+    return np.clip(x, compiled.lp.col_lower_, compiled.lp.col_upper_)
+
+
+def solution_by_name(model: pyo.ConcreteModel) -> dict[tuple[str, object], float]:
+    """Every variable's value by (component name, index): what start_vector reads."""
+    return {(var.local_name, index): float(v.value)
+            for var in model.component_objects(pyo.Var, active=True)
+            for index, v in var.items() if v.value is not None}
+
+
 def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver,
-                   log: bool = False) -> SolveOutcome:
-    """Run HiGHS on a compiled model and write the solution back into `model`'s variables."""
+                   log: bool = False, start: np.ndarray | None = None,
+                   trace: SolveTrace | None = None,
+                   changes: BoundChanges | None = None) -> SolveOutcome:
+    """Run HiGHS on a compiled model and write the solution back into `model`'s variables.
+
+    `start`: a plan to start from (a full column vector). HiGHS keeps it as the first
+    incumbent when it is feasible; when it is not, HiGHS fixes its integer values and looks
+    for the rest (an LP), and drops it if that fails — a start never changes the answer,
+    only how soon a good plan is known."""
     started = time.perf_counter()
     lp, columns, integer = compiled.lp, compiled.columns, compiled.integer
     h = highspy.Highs()
@@ -114,6 +173,17 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.random_seed))
     h.passModel(lp)
+    if changes is not None:
+        changes.apply(h)
+    if start is not None:
+        given = highspy.HighsSolution()
+        given.col_value = list(map(float, start))
+        given.value_valid = True
+        h.setSolution(given)
+    if trace is None and integer.any():
+        trace = SolveTrace()
+    if trace is not None:
+        trace.attach(h)
     passed = time.perf_counter()
     _run_interruptibly(h)
     solved = time.perf_counter()
@@ -127,11 +197,18 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
         npv_objective_usd=None, best_bound_usd=None, mip_gap_pct=None,
         compile_seconds=compiled.compile_seconds + passed - started,
         solve_seconds=solved - passed,
-        columns=len(columns), rows=lp.num_row_, integers=int(integer.sum()))
+        columns=len(columns), rows=lp.num_row_, integers=int(integer.sum()), trace=trace,
+        start_used=_start_was_kept(lp, start, trace))
     if status in ("optimal", "feasible"):
         x = np.array(h.getSolution().col_value, dtype=float)
         x[integer] = np.round(x[integer])
+        # HiGHS's round-off (1e-13 MW) depends on its path, a start changes the path; to a
+        # nanounit every plan of the same optimum reads the same (and −0.0 reads 0.0)
+        x[~integer] = np.round(x[~integer], 9) + 0.0
         x = np.clip(x, lp.col_lower_, lp.col_upper_)
+        if changes is not None and len(changes.columns):
+            x[changes.columns] = np.clip(x[changes.columns], changes.column_lower,
+                                         changes.column_upper)
         for var, value in zip(columns, x):
             var.set_value(float(value), skip_validation=True)
         outcome.values = _component_values(model)
@@ -143,6 +220,16 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
             outcome.best_bound_usd = outcome.npv_objective_usd
             outcome.mip_gap_pct = 0.0
     return outcome
+
+
+def _start_was_kept(lp: highspy.HighsLp, start: np.ndarray | None,
+                    trace: SolveTrace | None) -> bool:
+    """Whether HiGHS took the start as its first plan (its objective is the first one)."""
+    if start is None or trace is None or not trace.points:
+        return False
+    first = next((p.primal for p in trace.points if np.isfinite(p.primal)), None)
+    value = float(np.dot(lp.col_cost_, start) + lp.offset_)
+    return first is not None and abs(first - value) <= 1e-7 * max(1.0, abs(value))
 
 
 def _run_interruptibly(h: highspy.Highs) -> None:

@@ -215,6 +215,7 @@ def test_exit_codes(case, tmp_path):
 
 
 VOLATILE = {"build_seconds", "solve_seconds", "extract_seconds", "finished_at", "baseline",
+            "search",  # how the MIP search went: times, and whether it started from a plan
             "scenario_file"}
 
 

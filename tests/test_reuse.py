@@ -49,9 +49,11 @@ def test_a_price_that_switches_the_block_start_reduction_changes_the_key():
 @pytest.mark.parametrize("changes", [PRICE_ONLY],
                          ids=["price-changes"])
 def test_reused_model_gives_what_a_fresh_build_gives(changes):
+    """From scratch both times (no warm start: a start may find another plan within the
+    gap), the reused model and a fresh build give the same plan, number for number."""
     api.MODEL_CACHE.clear()
-    solve_inputs(load_inputs(BASE), baseline=False)  # builds and keeps the base model
-    variant = load_inputs(BASE, overrides=changes)
+    solve_inputs(api.with_solver_options(load_inputs(BASE), warm_start=False), baseline=False)
+    variant = api.with_solver_options(load_inputs(BASE, overrides=changes), warm_start=False)
     reused = solve_inputs(variant, baseline=False)
     assert reused.summary["model_reused"] is True
     api.MODEL_CACHE.clear()
@@ -91,3 +93,19 @@ def test_commitments_are_the_decisions_that_commit_the_company():
     assert {"blocks_started", "lease_accepted", "split_start", "split_blocks"} <= set(base)
     funded = commitments(prepare(load_inputs(ROOT / "scenarios" / "funded.yaml")))
     assert {"debt_draw", "btc_sold"} <= set(funded)
+
+
+def test_a_price_variant_starts_from_the_last_plan_and_finds_the_same_optimum():
+    """A sweep's variants on one worker: the second solve starts from the first's plan
+    (HiGHS keeps it as its first incumbent) and ends at the optimum a cold solve finds."""
+    api.MODEL_CACHE.clear()
+    api.LAST_PLANS.clear()
+    solve_inputs(load_inputs(BASE), baseline=False)
+    variant = load_inputs(BASE, overrides=[Override("market.btc_price_usd", "set", 85000)])
+    warm = solve_inputs(variant, baseline=False).summary
+    assert warm["search"]["start_used"] is True
+    cold = solve_inputs(api.with_solver_options(variant, warm_start=False),
+                        baseline=False).summary
+    assert cold["search"]["start_used"] is False
+    gap = variant.scenario.solver.mip_gap_pct / 100
+    assert warm["npv_usd"] == pytest.approx(cold["npv_usd"], rel=gap)

@@ -62,11 +62,24 @@ def test_yearly_caps_keep_every_december_open(case):
 @pytest.mark.parametrize("settings", [
     {"market": {"hpc_spot_rate_usd_per_kw_month": 100, "hpc_spot_share_pct": 50}},
     {"finance": {"capex_budget_usd_per_year": 500_000_000}},
-    {"finance": {"opening_cash_usd": 100_000_000}},
     {"finance": {"debt": {"max_ltc_pct": 50, "rate_pct_per_year": 8, "tenor_months": 60}}},
-], ids=["spot market", "capex budget", "cash floor", "project debt"])
+], ids=["spot market", "capex budget", "project debt"])
 def test_no_reduction_when_capex_timing_matters_beyond_npv(case, settings):
     assert allowed(case, **settings) is None
+
+
+def test_a_cash_floor_keeps_the_reduction_while_capex_covers_delayed_salvage(case):
+    """Cash floor: a delayed block must not leave any month with less cash. Build 6 months,
+    capex 300,000 per IT MW → 50,000 a month per IT MW of capex not yet paid against the
+    sale of the displaced miners, which waits: PUE 1.25 × s. s = 40,000 → 50,000 (holds);
+    s = 40,001 → 50,001.25 (does not)."""
+    campus = {"capex_usd_per_it_mw": 300_000}
+    finance = {"finance": {"opening_cash_usd": 100_000_000, "min_cash_usd": 10_000_000}}
+    assert allowed(case, **finance) is not None
+    assert allowed(case, campuses=[{**campus, "asic_salvage_usd_per_mw": 40_000}],
+                   **finance) is not None
+    assert allowed(case, campuses=[{**campus, "asic_salvage_usd_per_mw": 40_001}],
+                   **finance) is None
 
 
 def test_no_reduction_when_selling_miners_early_could_beat_delaying_capex(case):
@@ -104,18 +117,23 @@ def test_the_reduced_model_leaves_unused_months_closed(case):
     assert cm[cm["blocks_started"] > 0]["month"].tolist() == ["2027-03"]
 
 
-@pytest.mark.parametrize("size,seed,limits", [
-    ("S", 1, {}), ("S", 2, {}), ("S", 3, {}),
-    ("S", 1, {"max_it_mw_started_per_year": 60}),
-    ("S", 3, {"max_it_mw_started_per_year": 50}),
-    ("S", 2, {"max_tenant_share_pct": 80}),
+@pytest.mark.parametrize("size,seed,limits,finance", [
+    ("S", 1, {}, {}), ("S", 2, {}, {}), ("S", 3, {}, {}),
+    ("S", 1, {"max_it_mw_started_per_year": 60}, {}),
+    ("S", 3, {"max_it_mw_started_per_year": 50}, {}),
+    ("S", 2, {"max_tenant_share_pct": 80}, {}),
+    # a cash floor that binds: the opening cash cannot fund every hall at once
+    ("S", 1, {}, {"opening_cash_usd": 400_000_000, "min_cash_usd": 20_000_000,
+                  "btc_treasury_btc": 300}),
+    ("S", 2, {}, {"opening_cash_usd": 1_000_000_000, "min_cash_usd": 20_000_000}),
 ])
 def test_optimum_is_the_same_with_and_without_the_reduction(tmp_path, monkeypatch, size, seed,
-                                                            limits):
+                                                            limits, finance):
     """Synthetic portfolios with realistic numbers (salvage, phases, signed and split leases,
     permits, 60 months) solved to optimality both ways give the same NPV."""
     synthetic = bench.generate(size, seed)
     synthetic.scenario.setdefault("limits", {}).update(limits)
+    synthetic.scenario.setdefault("finance", {}).update(finance)
     path = bench.write_synthetic(synthetic, tmp_path, mip_gap_pct=0, time_limit_s=300)
     inputs = load_inputs(path)
     assert allowed_block_starts(prepare(inputs)) is not None

@@ -604,6 +604,11 @@ class Solver(_Strict):
                          json_schema_extra=_unit("threads"))
     random_seed: int = Field(0, ge=0, le=2_147_483_647, description="HiGHS random seed (same "
                              "seed, same plan).", json_schema_extra=_unit(""))
+    warm_start: bool = Field(True, description="Start from the last plan of the same "
+                             "structure solved in this process (the variants of a sweep or "
+                             "batch on one worker): faster; the plan found may differ from a "
+                             "solve of its own within the MIP gap. false: every solve from "
+                             "scratch.", json_schema_extra=_unit("true/false"))
 
 
 # Names of what siteopt writes into an output folder next to scenario folders (batch, sweep)

@@ -37,6 +37,7 @@ class CashLedger:
         self.discount_factor = discount_factor
         self._parts: list[pd.DataFrame] = []
         self._frame: pd.DataFrame | None = None
+        self.flows: dict[str, dict] = {}  # monthly flows the funding rows share (model.flows)
 
     def add(self, line: str, var: pyo.Var, position, campus_id, month, usd_per_unit,
             detail=0) -> None:

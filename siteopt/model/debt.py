@@ -24,6 +24,7 @@ import pyomo.environ as pyo
 
 from siteopt.model.cash import COMPANY, USD_PER_MUSD, CashLedger
 from siteopt.model.data import ModelData
+from siteopt.model.funding import landlord_capex_flows
 
 
 def repayment_schedule(rate_pct_per_year: float, tenor_months: int,
@@ -48,15 +49,25 @@ def define_debt(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None
     debt = data.finance.debt
     m.debt_draw = pyo.Var(m.MONTHS, domain=pyo.NonNegativeReals,
                           doc="debt drawn [million USD]")
-    landlord_capex = cash.monthly_expressions(m, ("capex_usd", "tenant_capex_usd"))
+    landlord_capex = landlord_capex_flows(m, cash)  # tenant capex − capex: minus the landlord's
     share = debt.max_ltc_pct / 100
+    m.debt_drawn_musd = pyo.Var(m.MONTHS, doc="debt drawn up to the month [million USD]")
+    m.landlord_capex_paid_musd = pyo.Var(m.MONTHS,
+                                         doc="landlord capex paid up to the month [million USD]")
+
+    @m.Constraint(m.MONTHS, doc="debt drawn so far accumulates the draws [M USD]")
+    def debt_drawn_balance(m, t):
+        before = m.debt_drawn_musd[t - 1] if t > 0 else 0.0
+        return m.debt_drawn_musd[t] == before + m.debt_draw[t]
+
+    @m.Constraint(m.MONTHS, doc="landlord capex paid so far accumulates the months' [M USD]")
+    def landlord_capex_paid_balance(m, t):
+        before = m.landlord_capex_paid_musd[t - 1] if t > 0 else 0.0
+        return m.landlord_capex_paid_musd[t] == before - landlord_capex.get(t, 0.0)
 
     @m.Constraint(m.MONTHS, doc="debt drawn so far ≤ LTC × landlord capex paid so far [M USD]")
     def debt_within_ltc(m, t):
-        # the signed expressions are tenant capex − capex, i.e. minus the landlord's capex
-        drawn = pyo.quicksum(m.debt_draw[u] for u in range(t + 1))
-        paid = pyo.quicksum(landlord_capex[u] for u in range(t + 1) if u in landlord_capex)
-        return drawn <= -share * paid
+        return m.debt_drawn_musd[t] <= share * m.landlord_capex_paid_musd[t]
 
 
 def record_debt_cash(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:

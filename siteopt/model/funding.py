@@ -24,11 +24,19 @@ import pyomo.environ as pyo
 from siteopt.contract import lines
 from siteopt.model.cash import USD_PER_MUSD, CashLedger
 from siteopt.model.data import ModelData
+from siteopt.model.flows import monthly_flows
+
+
+def landlord_capex_flows(m: pyo.ConcreteModel, cash: CashLedger) -> dict[int, object]:
+    """Tenant capex − capex per month (signed: minus the landlord's capex), million USD."""
+    return monthly_flows(m, cash, ("capex_usd", "tenant_capex_usd"), "landlord_capex_flow_musd",
+                         "tenant capex less capex of the month, carried by its changes "
+                         "[million USD]")
 
 
 def define_capex_budget(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     budget = data.finance.capex_budget_usd_per_year
-    signed = cash.monthly_expressions(m, ("capex_usd", "tenant_capex_usd"))
+    signed = landlord_capex_flows(m, cash)
     by_year: dict[int, list] = defaultdict(list)
     for t, expr in signed.items():
         by_year[(data.first_month + t) // 12].append(expr)
@@ -42,8 +50,10 @@ def define_capex_budget(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger)
 
 def define_cash_balance(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     finance = data.finance
-    flows = cash.monthly_expressions(
-        m, [*lines("operating"), *lines("investing"), *lines("financing")])
+    flows = monthly_flows(m, cash, [*lines("operating"), *lines("investing"),
+                                    *lines("financing")], "net_cash_flow_musd",
+                          "operating, investing and financing cash of the month, carried by "
+                          "its changes [million USD]")
     m.cash_musd = pyo.Var(m.MONTHS, bounds=(finance.min_cash_usd / USD_PER_MUSD, None),
                           doc="cash at month end [million USD]")
 

@@ -33,12 +33,21 @@ SOLVE_SETTINGS = {("solver",)}
 
 
 def reuse_key(inputs: Inputs, data: ModelData | None = None) -> str | None:
-    """Hash of everything that shapes the constraints; None when cash enters constraints."""
+    """Hash of everything that shapes the constraints; None when cash enters constraints
+    (then a price changes a right-hand side or a row: the model cannot be kept)."""
     finance = inputs.scenario.finance
     if finance.debt is not None or finance.capex_budget_usd_per_year is not None \
             or finance.opening_cash_usd is not None:
         return None
+    return structure_key(inputs, data)
+
+
+def structure_key(inputs: Inputs, data: ModelData | None = None) -> str:
+    """Hash of the model's structure but for the numbers cash brings into constraints: two
+    inputs with the same key have the same variables, so one's plan is a start for the
+    other (a funded sweep's variants) — feasible or not, HiGHS decides."""
     data = data if data is not None else prepare(inputs)
+    finance = inputs.scenario.finance
     settings = inputs.scenario.model_dump(mode="json")
     for key in objective_only_keys() | SOLVE_SETTINGS:
         node = settings

@@ -20,9 +20,16 @@ with ρ = (1 + r)^{-1/12} the monthly discount factor (δ_t = ρ^{t+1}). So the 
 lowers NPV when every campus has  K_c ρ^{L_c − 1} ≥ pue_c s_c  — true for any realistic
 campus (8–11 M USD capex per IT MW against a few hundred k USD of salvage per MW).
 
-The argument needs capex that moves only NPV. It fails when ready-but-unleased capacity
-earns money (the spot market), or when the timing of capex is itself constrained (capex
-budget, cash floor, project debt drawn on capex); the reduction is then not applied. When it
+With a cash floor (and a BTC treasury) the delay also keeps every month's cash balance at or
+above the original plan's: by any month m the delayed plan has paid b K / L · min(m − t + 1,
+k) less capex, mined as much or more, paid no more HPC opex, and received the salvage of the
+displaced miners at most k months later — a cumulative shortfall of at most pue_c b s_c,
+covered from the first month on when  K_c / L_c ≥ pue_c s_c . It keeps the original BTC sales.
+
+The argument fails when ready-but-unleased capacity earns money (the spot market), when a
+yearly capex budget binds (a delay moves capex into later years), and with project debt
+(draws follow capex, and a debt cheaper than the discount rate makes delaying a draw cost
+NPV); the reduction is then not applied. When it
 applies, `blocks_started` is fixed at 0 outside the allowed months: the model keeps all its
 plans' optimal value and loses most of its symmetric, useless start months, which is what
 lets HiGHS close the gap on large portfolios (bench/README.md).
@@ -41,17 +48,21 @@ from siteopt.model.spot import has_spot_market
 
 
 def reduction_applies(finance: Finance, campuses: pd.DataFrame, spot_market: bool) -> bool:
-    """Whether delaying a block to its next useful month can never lower NPV."""
+    """Whether delaying a block to its next useful month can never lower NPV nor make a
+    funding limit fail."""
     if spot_market or finance.debt is not None \
-            or finance.capex_budget_usd_per_year is not None \
-            or finance.opening_cash_usd is not None:
+            or finance.capex_budget_usd_per_year is not None:
         return False
     rho = (1 + finance.discount_rate_pct_per_year / 100) ** (-1 / 12)
     build = campuses["build_months"].to_numpy(float)
-    capex_floor = campuses["capex_usd_per_it_mw"].to_numpy(float) * rho ** (build - 1)
+    capex = campuses["capex_usd_per_it_mw"].to_numpy(float)
     salvage = campuses["hpc_pue"].to_numpy(float) \
         * campuses["asic_salvage_usd_per_mw"].to_numpy(float)
-    return bool(np.all(capex_floor >= salvage))
+    if not np.all(capex * rho ** (build - 1) >= salvage):
+        return False
+    # with a cash floor, cash at every month must not fall: a month's capex not yet paid
+    # must cover the sale of displaced miners that waits for the delayed block
+    return finance.opening_cash_usd is None or bool(np.all(capex / build >= salvage))
 
 
 def delivery_months(data: ModelData) -> dict[str, set[int]]:

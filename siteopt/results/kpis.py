@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 from siteopt.contract import LINE, SIGN, lines
 
@@ -51,7 +50,7 @@ def irr_annual_pct(flows: np.ndarray) -> float | None:
         if fa == 0:
             return ((1 + a) ** 12 - 1) * 100
         if fa * fb < 0:
-            monthly = brentq(npv, a, b, xtol=1e-14)
+            monthly = _bisect(npv, a, b)
             return ((1 + monthly) ** 12 - 1) * 100
     return None
 
@@ -62,6 +61,21 @@ PAYBACK_NEVER = "never (incremental cash stays negative)"
 # is solver round-off (the ledger itself reconciles to the cent).
 SAME_CASH_USD = 1.0
 NEGATIVE_USD = 1e-6
+
+
+def _bisect(f, a: float, b: float, tol: float = 1e-14) -> float:
+    """A root of f in [a, b] where f changes sign (a scipy import is 0.8 s a process)."""
+    fa = f(a)
+    for _ in range(200):
+        mid = (a + b) / 2
+        fm = f(mid)
+        if fm == 0 or (b - a) / 2 < tol:
+            return mid
+        if (fm > 0) == (fa > 0):
+            a, fa = mid, fm
+        else:
+            b = mid
+    return (a + b) / 2
 
 
 def payback(flows: np.ndarray, labels: list[str]) -> tuple[str | None, str | None]:
