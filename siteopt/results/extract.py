@@ -2,15 +2,13 @@
 
 Extraction prices nothing: cash comes from the ledger the objective was built from, MW from
 the solved variables. `extract` assembles the stable tables (README "Results"): campus_month,
-company_month and leases (lease_table); the summary is summary.py's. `component_frame` turns
-any variable component into a frame indexed by its set's column names.
+company_month and leases (lease_table); the summary is summary.py's.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from siteopt.contract import (
     CAMPUS_MONTH_COLUMNS,
@@ -32,24 +30,7 @@ from siteopt.results.summary import assumptions, run_summary
 from siteopt.results.tables import Results
 from siteopt.solve import SolveOutcome
 
-__all__ = ["LEASE_COLUMNS", "Results", "component_frame", "extract"]
-
-INDEX_COLUMNS = {
-    "CAMPUS_MONTHS": ("campus_id", "month"),
-    "LEASE_OPTIONS": ("offer_id", "campus_id", "start"),
-    "SPLIT_STARTS": ("offer_id", "start"),
-    "SPLIT_BLOCKS": ("offer_id", "phase", "campus_id", "start"),
-}
-
-
-def component_frame(var: pyo.Var, values: np.ndarray) -> pd.DataFrame:
-    """One row per element of `var`: its index columns and `value`."""
-    names = INDEX_COLUMNS.get(var.index_set().local_name, ("index",))
-    keys = list(var.keys())
-    frame = pd.DataFrame.from_records(keys if keys and isinstance(keys[0], tuple)
-                                      else [(k,) for k in keys], columns=list(names))
-    frame["value"] = values
-    return frame
+__all__ = ["LEASE_COLUMNS", "Results", "extract"]
 
 
 def extract(inputs: Inputs, built: BuiltModel, outcome: SolveOutcome,
@@ -70,8 +51,8 @@ def _by_campus_month(data: ModelData, values: dict[str, np.ndarray], name: str,
                      hold: bool = False) -> np.ndarray:
     """A campus × month variable as [campus, month] over every month of the tables (0 where
     the model has no such variable). Nothing is decided after the horizon: there a flow
-    (MW mined, let or sold this month, blocks started) is 0 and a stock (`hold`: miners sold
-    so far, IT MW started or ready — every block is ready by H-1) keeps its last value."""
+    (MW mined or let spot, blocks started) is 0 and a stock (`hold`: miners sold so far, IT
+    MW started or ready — every block is ready by H-1) keeps its value at H-1."""
     campuses, horizon = len(data.campus_ids), data.horizon_months
     out = np.zeros((campuses, data.total_months))
     if name in values:
