@@ -18,7 +18,8 @@ from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
 from siteopt.model.reuse import ModelCache, record_cash, reuse_key, structure_key
 from siteopt.results.audit import audit_plan
 from siteopt.results.diagnose import explain_infeasibility, undeliverable_signed_leases
-from siteopt.results.extract import Results, extract, infeasible, unsolved, with_kpis
+from siteopt.results.extract import Results, extract
+from siteopt.results.summary import infeasible, unsolved, with_kpis
 from siteopt.solve import (
     INF,
     BoundChanges,

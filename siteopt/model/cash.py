@@ -23,7 +23,8 @@ COMPANY = ""  # campus_id of company-level entries
 
 CONSTANT = "__constant__"
 USD_PER_MUSD = 1e6  # money inside the model (objective, funding rows) is in million USD
-_COLUMNS = ["var", "line", "position", "campus_id", "month", "usd_per_unit", "detail"]
+_COLUMNS = ["var", "line", "position", "campus_id", "month", "usd_per_unit", "detail",
+            "nominal_usd_per_unit"]
 
 
 def _pick(values, mask: np.ndarray):
@@ -67,20 +68,25 @@ class CashLedger:
             at_last = usd[later] * self.discount_factor[month[later]] \
                 / self.discount_factor[last]
             self._add(settles_to, var.local_name, position[later], COMPANY,
-                      np.full(int(later.sum()), last), at_last, detail[later])
+                      np.full(int(later.sum()), last), at_last, detail[later],
+                      nominal=usd[later])
 
     def add_constant(self, line: str, campus_id: str, month: int, usd: float) -> None:
         """A fixed amount that no decision changes (e.g. the BTC held at the start)."""
         self._add(line, CONSTANT, [0], campus_id, [month], [usd])
 
     def _add(self, line: str, var_name: str, position, campus_id, month, usd_per_unit,
-             detail=0) -> None:
+             detail=0, nominal=None) -> None:
+        """`nominal`: the amount as it fell due, where `usd_per_unit` is its value settled
+        at the horizon (`add`); otherwise the two are the same."""
         if line not in SIGN:
             raise KeyError(f"unknown cash line {line!r}")
         part = pd.DataFrame({"position": np.asarray(position, dtype=np.int64),
                              "campus_id": campus_id, "month": np.asarray(month, dtype=np.int64),
                              "usd_per_unit": np.asarray(usd_per_unit, dtype=float),
-                             "detail": np.asarray(detail, dtype=np.int64)})
+                             "detail": np.asarray(detail, dtype=np.int64),
+                             "nominal_usd_per_unit": np.asarray(
+                                 usd_per_unit if nominal is None else nominal, dtype=float)})
         part = part[(part["month"] < self.cash_months) & (part["usd_per_unit"] != 0)]
         part.insert(0, "line", line)
         part.insert(0, "var", var_name)
@@ -134,8 +140,10 @@ class CashLedger:
     def evaluate_units(self, values: dict[str, np.ndarray], var_names: Iterable[str]
                        ) -> pd.DataFrame:
         """Cash of each element of the named variables that is not 0 in the solution, by
-        line and detail: var, position, detail, line, usd and its present value pv_usd
-        (per unit times the element's value; costs as positive amounts)."""
+        line and detail: var, position, detail, line, usd, its present value pv_usd and
+        nominal_usd (on a settled line, the amounts as they fell due after the horizon
+        rather than their value at its end), per unit times the element's value; costs as
+        positive amounts."""
         f = self.frame
         f = f[f["var"].isin(list(var_names))]
         x = np.zeros(len(f))
@@ -148,9 +156,10 @@ class CashLedger:
         out = pd.DataFrame({"var": f["var"].to_numpy(), "position": f["position"].to_numpy(),
                             "detail": f["detail"].to_numpy(), "line": f["line"].to_numpy(),
                             "usd": usd,
-                            "pv_usd": usd * self.discount_factor[f["month"].to_numpy()]})
+                            "pv_usd": usd * self.discount_factor[f["month"].to_numpy()],
+                            "nominal_usd": f["nominal_usd_per_unit"].to_numpy() * x[keep]})
         return out.groupby(["var", "position", "detail", "line"], as_index=False)[
-            ["usd", "pv_usd"]].sum()
+            ["usd", "pv_usd", "nominal_usd"]].sum()
 
     def evaluate(self, values: dict[str, np.ndarray]) -> pd.DataFrame:
         """Cash by campus, month and line (positive amounts for costs) for a solution."""
