@@ -61,7 +61,8 @@ def solve_inputs(inputs: Inputs, log: bool = False, baseline: bool = True,
     """Solve a scenario and, unless told not to, its mining-only baseline for the KPIs.
 
     The baseline is the same model with conversion switched off — no blocks, no leases
-    (signed ones released) — solved again in HiGHS: no second build."""
+    (signed ones released, except leases already running), the as-built halls as they are —
+    solved again in HiGHS: no second build."""
     run = _solve(inputs, log=log, on_stage=on_stage)
     results = run.results
     if results.summary["status"] not in ("optimal", "feasible"):
@@ -164,8 +165,13 @@ CONVERSION_VARIABLES = {"blocks_started", "lease_accepted", "split_start", "spli
 def _mining_only_baseline(inputs: Inputs, run: _Run) -> Results:
     compiled = run.compiled
     columns = compiled.columns_of(CONVERSION_VARIABLES)
+    # leases already running stay: they are signed, and what the company has today
+    running = run.built.data.running
+    keep = np.array([compiled.positions[j][0] == "lease_accepted"
+                     and compiled.columns[j].index()[0] in running for j in columns], dtype=bool)
+    level = keep.astype(float)
     rows = compiled.rows_of({"offer_accepted_once"})  # signed leases: = 1 becomes ≤ 1
-    changes = BoundChanges(columns, np.zeros(len(columns)), np.zeros(len(columns)),
+    changes = BoundChanges(columns, level, level,
                            rows, np.full(len(rows), -INF),
                            np.asarray(compiled.lp.row_upper_)[rows])
     solver = inputs.scenario.solver

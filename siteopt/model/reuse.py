@@ -69,7 +69,8 @@ def structure_key(inputs: Inputs, data: ModelData | None = None) -> str:
     }
     digest = hashlib.sha256(json.dumps([settings, structure], sort_keys=True).encode())
     for name, frame in (("campuses", inputs.campuses), ("offers", inputs.offers),
-                        ("offer_phases", inputs.offer_phases)):
+                        ("offer_phases", inputs.offer_phases),
+                        ("construction", inputs.construction)):
         digest.update(frame.drop(columns=objective_only_columns(TABLES[name])).to_csv().encode())
     digest.update(pd.Series(inputs.market["month"]).to_csv().encode())
     return digest.hexdigest()

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.inputs import Inputs
+from siteopt.inputs.as_built import is_running
 from siteopt.inputs.months import parse_month
 from siteopt.inputs.schema import Scenario
 
@@ -37,6 +38,16 @@ class Plan:
         finance = self.scenario.finance
         return finance.value_beyond_horizon and \
             finance.terminal_value.method == "beyond_horizon"
+
+    def halls(self, campus_id: str) -> list[tuple[int, float, float]]:
+        """(ready month number, IT MW, remaining capex) of the campus's halls under
+        construction at the horizon start."""
+        rows = self.inputs.construction[self.inputs.construction["campus_id"] == campus_id]
+        return [(parse_month(h.ready_month) - self.first, float(h.it_mw),
+                 float(h.capex_remaining_usd)) for h in rows.itertuples()]
+
+    def running(self, offer_id: str) -> bool:
+        return is_running(_Attributes(self.inputs.offers.loc[offer_id]), self.first)
 
     def zeros(self) -> pd.Series:
         return pd.Series(0.0, index=self.cm.index)
@@ -76,3 +87,13 @@ def read_plan(inputs: Inputs, campus_month: pd.DataFrame, leases: pd.DataFrame) 
 def differs(found: pd.Series, expected, tol: float = USD_TOL) -> pd.Series:
     """Where a written column is off its expected value (absolute, plus 1e-9 relative)."""
     return (found - expected).abs() > tol + 1e-9 * np.abs(expected)
+
+
+class _Attributes:
+    """A table row read by attribute, as is_running reads it."""
+
+    def __init__(self, row: pd.Series):
+        self._row = row
+
+    def __getattr__(self, name: str):
+        return self._row[name]
