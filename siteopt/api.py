@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -57,13 +57,15 @@ StageCallback = Callable[[str, float], None]  # stage name, seconds
 
 
 def solve_inputs(inputs: Inputs, log: bool = False, baseline: bool = True,
-                 on_stage: StageCallback | None = None) -> Results:
+                 on_stage: StageCallback | None = None, fixings: Fixings | None = None
+                 ) -> Results:
     """Solve a scenario and, unless told not to, its mining-only baseline for the KPIs.
 
     The baseline is the same model with conversion switched off — no blocks, no leases
     (signed ones released, except leases already running), the as-built halls as they are —
-    solved again in HiGHS: no second build."""
-    run = _solve(inputs, log=log, on_stage=on_stage)
+    solved again in HiGHS: no second build. `fixings` (re-planning) fix some decisions for
+    this solve only; the baseline is solved without them."""
+    run = _solve(inputs, log=log, on_stage=on_stage, fixings=fixings)
     results = run.results
     if results.summary["status"] not in ("optimal", "feasible"):
         return results
@@ -95,6 +97,17 @@ class _Stages:
                 self.on_stage(name, took)
 
 
+class Fixings(Protocol):
+    """Decisions fixed for one solve (siteopt.replan): their bound changes on the compiled
+    model, or the sentences saying why the inputs forbid some; and, when the fixed model is
+    infeasible, what made it so."""
+
+    def changes(self, built: BuiltModel, compiled: Compiled
+                ) -> tuple[BoundChanges | None, list[str]]: ...
+
+    def diagnose(self, inputs: Inputs, built: BuiltModel, compiled: Compiled) -> list[str]: ...
+
+
 @dataclass
 class _Run:
     results: Results
@@ -115,7 +128,8 @@ def solve_plan(inputs: Inputs, log: bool = False,
     return _solve(inputs, log=log, on_stage=on_stage).results
 
 
-def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = None) -> _Run:
+def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = None,
+           fixings: Fixings | None = None) -> _Run:
     stages = _Stages(on_stage)
     with stages.stage("prepare"):
         data = prepare(inputs)
@@ -125,11 +139,18 @@ def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = N
         return _Run(infeasible(inputs, impossible, {"build": sum(stages.seconds.values()),
                                                     "solve": 0.0}))
     built, compiled, reused = _built_and_compiled(inputs, data, stages)
+    changes = None
+    if fixings is not None:
+        with stages.stage("precheck"):
+            changes, conflicts = fixings.changes(built, compiled)
+        if conflicts:
+            return _Run(infeasible(inputs, conflicts, {"build": sum(stages.seconds.values()),
+                                                       "solve": 0.0}))
     plan_key = structure_key(inputs, data)
     last = LAST_PLANS.get(plan_key) if inputs.scenario.solver.warm_start else None
     start = start_vector(compiled, last) if last is not None else None
     outcome = solve_compiled(built.model, compiled, inputs.scenario.solver, log=log,
-                             start=start)
+                             start=start, changes=changes)
     if on_stage is not None:
         on_stage("solve", outcome.solve_seconds)
     timings = {"build": sum(stages.seconds.values()) + outcome.compile_seconds
@@ -139,7 +160,8 @@ def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = N
         with stages.stage("diagnose"):
             # the elastic re-solve changes the model: it is no use to anyone after it
             MODEL_CACHE.drop(reuse_key(inputs, data))
-            diagnosis = explain_infeasibility(inputs, built)
+            diagnosis = explain_infeasibility(inputs, built) if fixings is None else \
+                fixings.diagnose(inputs, built, compiled)
         return _Run(unsolved(inputs, outcome, timings, diagnosis))
     if outcome.status not in ("optimal", "feasible"):
         return _Run(unsolved(inputs, outcome, timings))

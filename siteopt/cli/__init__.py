@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from siteopt import __version__
-from siteopt.inputs.errors import InputError
+from siteopt.inputs.errors import InputError, Problem
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -254,6 +254,75 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
         sys.exit(EXIT_INPUT)
     print_plan(results)
     _err(f"Results in {outdir}/")
+
+
+@main.command()
+@click.argument("result_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--from", "from_month", required=True, metavar="YYYY-MM",
+              help="First month to re-plan; decisions before it stay as they were.")
+@click.option("--scenario", type=click.Path(path_type=Path, dir_okay=False),
+              help="New scenario (same horizon start) [default: the plan's own scenario].")
+@click.option("--actuals", type=click.Path(path_type=Path, dir_okay=False),
+              help="actuals.csv: what really happened per campus and month before --from.")
+@click.option("-o", "--outdir", type=click.Path(path_type=Path, file_okay=False),
+              required=True, help="Result folder of the new plan (never RESULT_DIR itself).")
+@click.option("--mip-gap-pct", type=click.FloatRange(min=0, max=100),
+              help="Stop at this relative MIP gap (%), overriding the scenario.")
+@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds HiGHS may run, overriding the scenario.")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
+@click.option("--no-workbook", is_flag=True, help="Skip plan.xlsx.")
+@_guard
+def replan(result_dir: Path, from_month: str, scenario: Path | None, actuals: Path | None,
+           outdir: Path, mip_gap_pct: float | None, time_limit_s: float | None,
+           as_json: bool, no_workbook: bool) -> None:
+    """Re-plan a solved plan from a month on, keeping what it did before that month.
+
+    Fixes every decision that takes effect before --from (blocks started, leases started,
+    miners sold, mining, debt drawn, BTC sold) to what RESULT_DIR's plan did (or to
+    --actuals), and re-optimises the rest under the plan's own scenario or --scenario.
+    Writes a normal result folder plus changes.csv (every decision from --from on that
+    differs) and npv_bridge.csv (old NPV → new NPV), also in plan.xlsx ("What changed").
+
+    \b
+    Example:
+      siteopt replan out/base --from 2027-07 --scenario scenarios/bear-btc.yaml -o out/replan
+    """
+    from siteopt.export.files import WriteError
+    from siteopt.export.results_folder import check_outdir, write_results
+    from siteopt.export.terminal import print_plan
+    from siteopt.replan import replan as replan_plan
+
+    if outdir.resolve() == result_dir.resolve():
+        raise InputError([Problem("-o", f"{outdir} is the plan being re-planned: write the "
+                                        f"new plan to another folder")])
+    check_outdir(outdir)
+    _err(f"Re-planning {result_dir} from {from_month}"
+         + (f" with {scenario}" if scenario else "") + "...")
+    overrides = {"mip_gap_pct": mip_gap_pct, "time_limit_s": time_limit_s}
+    results = replan_plan(result_dir, from_month, scenario, actuals, solver_overrides=overrides)
+    status = results.summary["status"]
+    if status == "no_solution":
+        _err("No plan found within the limits (time limit too short?); nothing was written.")
+        sys.exit(EXIT_NO_SOLUTION)
+    try:
+        write_results(results, outdir, workbook=not no_workbook)
+    except WriteError as exc:
+        _err(f"{_sentence(exc)}; the previous results in {outdir} are unchanged.")
+        sys.exit(EXIT_INPUT)
+    if as_json:
+        click.echo((outdir / "summary.json").read_text(encoding="utf-8"), nl=False)
+    if status == "infeasible":
+        _err(f"The re-plan from {from_month} is infeasible:")
+        for line in results.summary.get("diagnosis", []):
+            _err(f"  {line}")
+        sys.exit(EXIT_INPUT)
+    print_plan(results)
+    for step in results.summary["replan"]["bridge"]:
+        _err(f"  {step['step']:<52} {step['usd'] / 1e6:>14,.1f} M USD"
+             + (f"  ({step['note']})" if step["note"] else ""))
+    _err(f"{results.summary['replan']['changed_decisions']} decisions changed from "
+         f"{from_month} (changes.csv). Results in {outdir}/")
 
 
 # Defaults of the library (overrides.MAX_VARIANTS, batch.WORKER_TIMEOUT_S), written out so

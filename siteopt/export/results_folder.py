@@ -196,6 +196,7 @@ def _write_into(results: Results, folder: Path, workbook: bool) -> list[str]:
               ("company_month.csv", results.company_month)]
     if results.kpis is not None:
         tables.append(("kpis.csv", results.kpis))
+    tables += [(f"{name}.csv", frame) for name, frame in results.extra.items()]
     tables += [(f"inputs/{name}.csv", frame) for name, frame in results.assumptions.items()]
     for name, frame in tables:
         write_csv(frame, folder / name)

@@ -354,7 +354,8 @@ ACTUALS = Table(
                "build_months earlier; a hall that came in late is entered as started later).",
                ge=0, le=MAX_MW, required=False),
         Column("leases_started", "id_list", "",
-               "Offers whose lease started at this campus in this month, separated by ';'.",
+               "Offers whose lease started at this campus in this month, separated by ';'; "
+               "none = no lease started here then (empty keeps the old plan's).",
                required=False, default=""),
     ),
 )

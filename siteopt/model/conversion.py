@@ -24,7 +24,8 @@ size, L the build months and K the capex per IT MW. The as-built state enters as
 R^0_c (``hpc_ready_it_mw``) is ready from month 0, and each hall h under construction at c
 (``construction``: W_h IT MW ready from month r_h ≥ 1) is started from month 0 — it takes its
 grid power from then — and ready from r_h; its remaining capex C_h is paid evenly,
-C_h / r_h in each month 0 .. r_h − 1, whatever the plan does (a constant of the objective). Conversion is one-way: S never falls.
+C_h / r_h in each month 0 .. r_h − 1, whatever the plan does (a constant of the objective).
+Conversion is one-way: S never falls.
 A block is started only if it can be ready inside the horizon: one ready later could serve no
 lease, and with `value_beyond_horizon` off its capex would be cut at the horizon while the
 mining it displaces (and any miners sold) counted in full.

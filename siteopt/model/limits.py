@@ -15,8 +15,8 @@ Each constraint is built only when its limit is set in ``limits``.
 Concentration counts each accepted lease once at its full IT MW over the whole plan, so the
 first lease signed is not "100 % of the portfolio" before the others start. Leases already
 running are signed: where a tenant's running leases alone exceed κ of all running IT MW, the
-excess E_τ is added to its cap (right-hand side + E_τ), so the cap limits what is added. Supply caps apply
-per calendar year; a year only partly inside the horizon gets the full cap.
+excess E_τ is added to its cap (right-hand side + E_τ), so the cap limits what is added.
+Supply caps apply per calendar year; a year only partly inside the horizon gets the full cap.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ BASE_MARKET: dict[str, Any] = {
     "network_hashrate_growth_pct_per_year": 12,
     "fees_btc_per_block": 0.025,
     "block_subsidy_btc": 3.125,
-    "halving_months": ["2028-04", "2032-04"],
+    "halving_months": ["2028-04", "2032-04", "2036-04"],
 }
 BASE_FINANCE: dict[str, Any] = {"discount_rate_pct_per_year": 10, "value_beyond_horizon": True}
 
