@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -100,7 +101,9 @@ class _Stages:
 class Fixings(Protocol):
     """Decisions fixed for one solve (siteopt.replan): their bound changes on the compiled
     model, or the sentences saying why the inputs forbid some; and, when the fixed model is
-    infeasible, what made it so."""
+    infeasible, what made it so. Months before `until` are fixed."""
+
+    until: int
 
     def changes(self, built: BuiltModel, compiled: Compiled
                 ) -> tuple[BoundChanges | None, list[str]]: ...
@@ -133,6 +136,8 @@ def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = N
     stages = _Stages(on_stage)
     with stages.stage("prepare"):
         data = prepare(inputs)
+        if fixings is not None:
+            data = dataclasses.replace(data, fixed_before=fixings.until)
     with stages.stage("precheck"):
         impossible = undeliverable_signed_leases(data)
     if impossible:

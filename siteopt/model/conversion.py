@@ -60,7 +60,10 @@ def define_conversion(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -
     allowed = allowed_block_starts(data)
 
     def start_bounds(_, c, t):
-        possible = permit[c] <= t <= last - build[c] and (allowed is None or t in allowed[c])
+        # a re-plan fixes the months before data.fixed_before: the reduction (a dominance
+        # rule that moves starts later) holds for the free months only
+        possible = permit[c] <= t <= last - build[c] and (
+            allowed is None or t in allowed[c] or t < data.fixed_before)
         return (0, max_blocks[c] if possible else 0)
 
     m.blocks_started = pyo.Var(

@@ -78,6 +78,9 @@ class ModelData:
     ready_it_mw: dict[str, float]  # IT MW ready at the horizon start, per campus
     halls: tuple[Hall, ...]  # halls under construction at the horizon start
     running: frozenset[str]  # offers whose lease runs at the horizon start
+    # re-planning: decisions before this month are fixed (siteopt.replan), so no dominance
+    # rule may close them
+    fixed_before: int = 0
 
     def initial_it_mw(self, campus_id: str) -> float:
         """IT MW built or under construction at the horizon start (reserving grid power)."""

@@ -25,8 +25,9 @@ started before the horizon) has one option: its campus and its real start s < 0;
 delivered before the horizon count as delivered in month 0, and its cash before month 0 is
 history (dropped by the ledger), so rent, escalator steps (from s) and credits run on. A
 phase due after the horizon is counted as delivered in the horizon's last month, so capacity
-for it must be ready by then (capacity built after the horizon is not modelled). A lease running past the horizon
-already ran at H-1, and ready capacity never falls, so coverage is checked inside the horizon.
+for it must be ready by then (capacity built after the horizon is not modelled). A lease
+running past the horizon already ran at H-1, and ready capacity never falls, so coverage is
+checked inside the horizon.
 
 Cash of one accepted lease starting in s (for a split offer, per block, with offer-level
 amounts shared by MW: b_c / W_o):

@@ -64,6 +64,7 @@ def structure_key(inputs: Inputs, data: ModelData | None = None) -> str:
         "spot_rate_set": market.hpc_spot_rate_usd_per_kw_month > 0,
         # prices decide whether block starts are reduced (start_months), so it is structure
         "reduced_starts": reduction_applies(finance, inputs.campuses, spot),
+        "fixed_before": data.fixed_before,
         # which offers have tenant capex decides which phases get tenant_funded columns
         "tenant_capex": sorted(inputs.offers.index[inputs.offers["tenant_capex_pct"] > 0]),
     }
