@@ -481,10 +481,18 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
               show_default=True,
               help="Before each run wait up to this many seconds for other processes to "
                    "leave the CPUs idle (busy machines distort timings).")
+@click.option("--variants", default="plan", show_default=True,
+              help="Comma-separated: plan (as generated) and/or funded (the finance of "
+                   "scenarios/funded.yaml scaled to the portfolio: cash floor, BTC treasury, "
+                   "project debt, capex budget).")
+@click.option("--compare", "compare_spec", metavar="KEY=V1,V2,...",
+              help="Solve every portfolio once per value of a solver key, side by side "
+                   "(e.g. finance_start=true,false); prints each one's ratio to the first.")
 @_guard
 def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct: float,
           batch_count: int, workers: int, batch_repeats: int, no_workbook: bool,
-          profile_dir: Path | None, wait_idle_s: float) -> None:
+          profile_dir: Path | None, wait_idle_s: float, variants: str,
+          compare_spec: str | None) -> None:
     """Benchmark build, HiGHS, extract and write times on synthetic portfolios.
 
     Each size and seed is a seeded synthetic portfolio written as CSV and solved (plan only,
@@ -495,8 +503,16 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
     Example:
       siteopt bench --sizes S,M,L --seeds 3 -o bench_results.csv
       siteopt bench --sizes S --seeds 1 --batch 0
+      siteopt bench --sizes S,M --variants funded --compare finance_start=true,false --batch 0
     """
     from siteopt.runs import bench as b
+    from siteopt.runs.bench.synthetic import VARIANTS
+
+    chosen_variants = tuple(v.strip() for v in variants.split(",") if v.strip())
+    if not chosen_variants or any(v not in VARIANTS for v in chosen_variants):
+        raise click.BadParameter(f"choose from {', '.join(VARIANTS)} (found {variants!r})",
+                                 param_hint="--variants")
+    candidates = _bench_candidates(compare_spec)
 
     chosen = [s.strip().upper() for s in sizes.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in b.SIZES]
@@ -507,7 +523,9 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
         profile_dir.mkdir(parents=True, exist_ok=True)
 
     def progress(row: dict[str, Any]) -> None:
-        _err(f"  {row['size']} seed {row['seed']}: {row['status']}, total "
+        what = " ".join(str(x) for x in (row["size"], row.get("variant"), row.get("candidate"))
+                        if x and x != "plan")
+        _err(f"  {what} seed {row['seed']}: {row['status']}, total "
              f"{row.get('total_s') or 0:.1f} s (HiGHS {row.get('highs_s') or 0:.1f} s), "
              f"peak {row.get('peak_mb') or 0:.0f} MB, other load "
              f"{row.get('others_cores') or 0:.1f} cores {row.get('error') or ''}".rstrip())
@@ -515,7 +533,8 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
     _err(f"Benchmark: sizes {', '.join(chosen)}, {seeds} seed(s) each, time limit "
          f"{time_limit_s:g} s, gap {mip_gap_pct:g} %")
     rows = b.bench_sizes(chosen, seeds, time_limit_s, mip_gap_pct, workbook=not no_workbook,
-                         profile_dir=profile_dir, wait_idle_s=wait_idle_s, on_row=progress)
+                         profile_dir=profile_dir, wait_idle_s=wait_idle_s, on_row=progress,
+                         variants=chosen_variants, candidates=candidates)
     b.write_rows(rows, output, b.RUN_COLUMNS)
     batch_rows = None
     if batch_count:
@@ -527,6 +546,31 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
         b.write_rows(batch_rows, output.with_name(f"{output.stem}-batch.csv"), b.BATCH_COLUMNS)
     b.print_summary(rows, batch_rows)
     _err(f"Runs in {output}")
+
+
+def _bench_candidates(spec: str | None) -> dict[str, dict[str, Any]] | None:
+    """--compare KEY=V1,V2 as {label: {key: value}}; the key must be a solver setting."""
+    if not spec:
+        return None
+    from siteopt.inputs.schema import Solver
+
+    key, _, values = spec.partition("=")
+    key = key.strip().removeprefix("solver.")
+    if key not in Solver.model_fields or not values.strip():
+        raise click.BadParameter(f"expected KEY=V1,V2 with KEY one of "
+                                 f"{', '.join(Solver.model_fields)} (found {spec!r})",
+                                 param_hint="--compare")
+
+    def value(text: str) -> Any:
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        try:
+            return float(text) if "." in text or "e" in lowered else int(text)
+        except ValueError:
+            return text.strip()
+
+    return {f"{key}={v.strip()}": {key: value(v)} for v in values.split(",") if v.strip()}
 
 
 def _write_or_exit(write: Callable[[], Any], target: Path) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from siteopt.inputs.months import INPUT_MONTHS
 from siteopt.inputs.schema import (
+    ACTUALS,
     MAX_ID_CHARS,
     SCENARIO_SECTIONS,
-    ACTUALS,
     TABLES,
     Column,
     NumberRule,

@@ -14,6 +14,14 @@ from siteopt.inputs.schema import Scenario
 
 MW_TOL = 1e-6
 USD_TOL = 0.005  # half a cent
+# HiGHS solves money rows in million USD to its feasibility tolerance: a running sum of
+# billions (debt against capex, cash against the floor) can miss by 1e-12 of itself
+RELATIVE_TOL = 1e-12
+
+
+def limit_tol(amount) -> float | np.ndarray:
+    """Tolerance of a limit on a running sum of USD: half a cent, or 1e-12 of the amount."""
+    return USD_TOL + RELATIVE_TOL * np.abs(amount)
 SHOWN = 5  # rows named per kind of problem
 
 
