@@ -201,6 +201,10 @@ class _Presolve:
     status: str
 
 
+# a start need not be proven near-optimal: its plan is improved by the funded solve
+START_GAP_PCT = 2.0
+
+
 def _finance_start_applies(inputs: Inputs) -> bool:
     finance = inputs.scenario.finance
     return inputs.scenario.solver.finance_start and (
@@ -218,7 +222,8 @@ def _finance_start(inputs: Inputs, fixings: Fixings | None) -> _Presolve | None:
     finance = scenario.finance.model_copy(update={
         "debt": None, "opening_cash_usd": None, "btc_treasury_btc": 0.0})
     solver = scenario.solver.model_copy(update={
-        "time_limit_s": scenario.solver.time_limit_s / 4, "finance_start": False})
+        "time_limit_s": scenario.solver.time_limit_s / 4, "finance_start": False,
+        "mip_gap_pct": max(scenario.solver.mip_gap_pct, START_GAP_PCT)})
     plain = dataclasses.replace(inputs, scenario=scenario.model_copy(
         update={"finance": finance, "solver": solver}))
     run = _solve(plain, fixings=fixings)
