@@ -353,3 +353,23 @@ def test_replanning_a_synthetic_m_portfolio_with_its_own_scenario(tmp_path):
         assert npv(new) <= old.summary["best_bound_usd"] + 1e-6 * abs(npv(old))
         assert new.summary["audit"]["passed"]
         bridge_adds_up(new)
+
+
+def test_report_rebuilds_the_what_changed_sheet(case, tmp_path):
+    _, folder = solved_folder(case, tmp_path)
+    dear = case(campuses=[CAMPUS], offers=[{**OFFER, "offer_id": "O9"}], horizon=MONTHS,
+                market={**MARKET, "btc_price_usd": 300_000})
+    out = tmp_path / "new"
+    assert CliRunner().invoke(main, ["replan", str(folder), "--from", "2027-03", "--scenario",
+                                     str(dear), "-o", str(out), "--no-workbook"]).exit_code == 0
+    again = load_results(out)
+    assert list(again.extra) == ["changes", "npv_bridge"]
+    assert again.extra["npv_bridge"]["step"].iloc[0] == "NPV of the old plan"
+    book_path = tmp_path / "board.xlsx"
+    result = CliRunner().invoke(main, ["report", str(out), "-o", str(book_path)])
+    assert result.exit_code == 0, result.output
+    import openpyxl
+
+    ws = openpyxl.load_workbook(book_path)["What changed"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "lease O1: from 2027-07 at C1 10 IT MW → declined" in texts
