@@ -458,7 +458,7 @@ def _what_changed(ws: Worksheet, results: Results) -> None:
         "Old": ColumnStyle("Old", "#,##0.0##"), "New": ColumnStyle("New", "#,##0.0##"),
         "Unit": ColumnStyle("Unit"), "What": ColumnStyle("What")})
     ws.column_dimensions["A"].width = 44
-    for letter, width in zip("BCDEFGH", (16, 12, 10, 12, 12, 14, 70)):
+    for letter, width in zip("BCDEFGH", (16, 12, 10, 12, 12, 22, 70)):
         ws.column_dimensions[letter].width = width
     report_sheet(ws, title_rows=f"{top}:{top}")
 
