@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint docs clean
+.PHONY: install demo test test-all lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/siteopt solve scenarios/base.yaml
 
+# the everyday suite on 2 cores (a test file per worker); `test-all` adds the minutes-long
+# checks marked slow (the funded scenario end to end, re-planning a synthetic M portfolio)
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 docs: $(STAMP)
 	$(BIN)/python -m siteopt.inputs.schema_docs

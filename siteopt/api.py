@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -57,12 +58,15 @@ StageCallback = Callable[[str, float], None]  # stage name, seconds
 
 
 def solve_inputs(inputs: Inputs, log: bool = False, baseline: bool = True,
-                 on_stage: StageCallback | None = None) -> Results:
+                 on_stage: StageCallback | None = None, fixings: Fixings | None = None
+                 ) -> Results:
     """Solve a scenario and, unless told not to, its mining-only baseline for the KPIs.
 
     The baseline is the same model with conversion switched off — no blocks, no leases
-    (signed ones released) — solved again in HiGHS: no second build."""
-    run = _solve(inputs, log=log, on_stage=on_stage)
+    (signed ones released, except leases already running), the as-built halls as they are —
+    solved again in HiGHS: no second build. `fixings` (re-planning) fix some decisions for
+    this solve only; the baseline is solved without them."""
+    run = _solve(inputs, log=log, on_stage=on_stage, fixings=fixings)
     results = run.results
     if results.summary["status"] not in ("optimal", "feasible"):
         return results
@@ -94,6 +98,19 @@ class _Stages:
                 self.on_stage(name, took)
 
 
+class Fixings(Protocol):
+    """Decisions fixed for one solve (siteopt.replan): their bound changes on the compiled
+    model, or the sentences saying why the inputs forbid some; and, when the fixed model is
+    infeasible, what made it so. Months before `until` are fixed."""
+
+    until: int
+
+    def changes(self, built: BuiltModel, compiled: Compiled
+                ) -> tuple[BoundChanges | None, list[str]]: ...
+
+    def diagnose(self, inputs: Inputs, built: BuiltModel, compiled: Compiled) -> list[str]: ...
+
+
 @dataclass
 class _Run:
     results: Results
@@ -114,21 +131,37 @@ def solve_plan(inputs: Inputs, log: bool = False,
     return _solve(inputs, log=log, on_stage=on_stage).results
 
 
-def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = None) -> _Run:
+def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = None,
+           fixings: Fixings | None = None) -> _Run:
     stages = _Stages(on_stage)
     with stages.stage("prepare"):
         data = prepare(inputs)
+        if fixings is not None:
+            data = dataclasses.replace(data, fixed_before=fixings.until)
     with stages.stage("precheck"):
         impossible = undeliverable_signed_leases(data)
     if impossible:
         return _Run(infeasible(inputs, impossible, {"build": sum(stages.seconds.values()),
                                                     "solve": 0.0}))
     built, compiled, reused = _built_and_compiled(inputs, data, stages)
+    changes = None
+    if fixings is not None:
+        with stages.stage("precheck"):
+            changes, conflicts = fixings.changes(built, compiled)
+        if conflicts:
+            return _Run(infeasible(inputs, conflicts, {"build": sum(stages.seconds.values()),
+                                                       "solve": 0.0}))
     plan_key = structure_key(inputs, data)
     last = LAST_PLANS.get(plan_key) if inputs.scenario.solver.warm_start else None
     start = start_vector(compiled, last) if last is not None else None
+    presolve = None
+    if start is None and _finance_start_applies(inputs):
+        with stages.stage("finance_start"):
+            presolve = _finance_start(inputs, fixings)
+        if presolve is not None:
+            start = start_vector(compiled, presolve.solution)
     outcome = solve_compiled(built.model, compiled, inputs.scenario.solver, log=log,
-                             start=start)
+                             start=start, changes=changes)
     if on_stage is not None:
         on_stage("solve", outcome.solve_seconds)
     timings = {"build": sum(stages.seconds.values()) + outcome.compile_seconds
@@ -138,7 +171,8 @@ def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = N
         with stages.stage("diagnose"):
             # the elastic re-solve changes the model: it is no use to anyone after it
             MODEL_CACHE.drop(reuse_key(inputs, data))
-            diagnosis = explain_infeasibility(inputs, built)
+            diagnosis = explain_infeasibility(inputs, built) if fixings is None else \
+                fixings.diagnose(inputs, built, compiled)
         return _Run(unsolved(inputs, outcome, timings, diagnosis))
     if outcome.status not in ("optimal", "feasible"):
         return _Run(unsolved(inputs, outcome, timings))
@@ -152,8 +186,51 @@ def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = N
                                                + stages.seconds["audit"], 4)
     results.summary["model_reused"] = reused
     results.summary["search"] = _search_summary(outcome)
+    if presolve is not None:
+        results.summary["search"]["finance_start"] = {
+            "seconds": round(stages.seconds["finance_start"], 3),
+            "npv_usd": presolve.npv_usd, "status": presolve.status}
     results.summary["audit"] = {"passed": not violations, "violations": violations[:20]}
     return _Run(results, built, compiled)
+
+
+@dataclass
+class _Presolve:
+    solution: dict
+    npv_usd: float | None
+    status: str
+
+
+# a start need not be proven near-optimal: its plan is improved by the funded solve
+START_GAP_PCT = 2.0
+
+
+def _finance_start_applies(inputs: Inputs) -> bool:
+    finance = inputs.scenario.finance
+    return inputs.scenario.solver.finance_start and (
+        finance.debt is not None or finance.opening_cash_usd is not None
+        or finance.btc_treasury_btc > 0)
+
+
+def _finance_start(inputs: Inputs, fixings: Fixings | None) -> _Presolve | None:
+    """The plan under the capex budget alone (no debt, cash floor or treasury), as a start
+    for the funded model: its LP relaxation is far tighter, so its plan comes in seconds, and
+    HiGHS, given its blocks and leases, finds the debt draws and BTC sales (or drops it when
+    no financing can carry it). A start never changes the answer, only how soon a good plan
+    is known. It may use a quarter of the time limit."""
+    scenario = inputs.scenario
+    finance = scenario.finance.model_copy(update={
+        "debt": None, "opening_cash_usd": None, "btc_treasury_btc": 0.0})
+    solver = scenario.solver.model_copy(update={
+        "time_limit_s": scenario.solver.time_limit_s / 4, "finance_start": False,
+        "mip_gap_pct": max(scenario.solver.mip_gap_pct, START_GAP_PCT)})
+    plain = dataclasses.replace(inputs, scenario=scenario.model_copy(
+        update={"finance": finance, "solver": solver}))
+    run = _solve(plain, fixings=fixings)
+    if run.built is None:
+        return None
+    return _Presolve(solution_by_name(run.built.model), run.results.summary.get("npv_usd"),
+                     run.results.summary["status"])
 
 
 # Variables of conversion: fixed at 0 for the mining-only baseline.
@@ -164,8 +241,13 @@ CONVERSION_VARIABLES = {"blocks_started", "lease_accepted", "split_start", "spli
 def _mining_only_baseline(inputs: Inputs, run: _Run) -> Results:
     compiled = run.compiled
     columns = compiled.columns_of(CONVERSION_VARIABLES)
+    # leases already running stay: they are signed, and what the company has today
+    running = run.built.data.running
+    keep = np.array([compiled.positions[j][0] == "lease_accepted"
+                     and compiled.columns[j].index()[0] in running for j in columns], dtype=bool)
+    level = keep.astype(float)
     rows = compiled.rows_of({"offer_accepted_once"})  # signed leases: = 1 becomes ≤ 1
-    changes = BoundChanges(columns, np.zeros(len(columns)), np.zeros(len(columns)),
+    changes = BoundChanges(columns, level, level,
                            rows, np.full(len(rows), -INF),
                            np.asarray(compiled.lp.row_upper_)[rows])
     solver = inputs.scenario.solver

@@ -44,13 +44,14 @@ def ramp(it_mw_by_month: dict[int, float], offer_id: str = "O1") -> list[dict]:
             for n, (month, mw) in enumerate(it_mw_by_month.items(), start=1)]
 
 
-def run(case, campuses=None, offers=None, phases=None, **scenario):
+def run(case, campuses=None, offers=None, phases=None, construction=None, **scenario):
     """Write the case with MARKET, CAMPUS and OFFER under the given rows and keys, and solve it
     (whatever the status)."""
     campuses = [{**CAMPUS, **c} for c in (campuses or [{}])]
     offers = [{**OFFER, **o} for o in (offers or [])]
     scenario["market"] = {**MARKET, **scenario.get("market", {})}
-    return solve_scenario(case(campuses=campuses, offers=offers, phases=phases, **scenario))
+    return solve_scenario(case(campuses=campuses, offers=offers, phases=phases,
+                               construction=construction, **scenario))
 
 
 def optimal(results):
@@ -62,13 +63,14 @@ def optimal(results):
 def audited(results):
     """The results, once the independent audit (siteopt.results.audit) is checked to have
     found nothing."""
-    assert results.summary["audit"] == {"passed": True, "violations": []}
+    assert results.summary["audit"] == {"passed": True, "violations": []}, \
+        results.summary["audit"]
     return results
 
 
-def solve(case, campuses=None, offers=None, phases=None, **scenario):
+def solve(case, campuses=None, offers=None, phases=None, construction=None, **scenario):
     """`run`, solved to optimality; the written plan must pass the independent audit."""
-    return audited(optimal(run(case, campuses, offers, phases, **scenario)))
+    return audited(optimal(run(case, campuses, offers, phases, construction, **scenario)))
 
 
 def npv(results):

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from siteopt.inputs.schema import CAMPUSES, OFFER_PHASES, OFFERS
+from siteopt.inputs.schema import CAMPUSES, CONSTRUCTION, OFFER_PHASES, OFFERS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,12 +51,13 @@ def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Non
 
 
 def write_case(folder: Path, campuses: list[dict] | None = None, offers: list[dict] | None = None,
-               phases: list[dict] | None = None, **scenario: Any) -> Path:
+               phases: list[dict] | None = None, construction: list[dict] | None = None,
+               **scenario: Any) -> Path:
     """Write a scenario YAML and its CSV portfolio; rows override the defaults above.
 
     Returns the scenario path. `scenario` keys deep-merge into SCENARIO_DEFAULTS. `phases`
     rows (offer_id, phase, it_mw, months_after_start) are written as offer_phases.csv; without
-    them (None) no such file is written.
+    them (None) no such file is written; `construction` rows likewise as construction.csv.
     """
     portfolio = folder / "portfolio"
     portfolio.mkdir(parents=True, exist_ok=True)
@@ -66,6 +67,8 @@ def write_case(folder: Path, campuses: list[dict] | None = None, offers: list[di
     write_csv(portfolio / "offers.csv", OFFERS.column_names, offer_rows)
     if phases is not None:
         write_csv(portfolio / "offer_phases.csv", OFFER_PHASES.column_names, phases)
+    if construction is not None:
+        write_csv(portfolio / "construction.csv", CONSTRUCTION.column_names, construction)
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(_deep_update(SCENARIO_DEFAULTS, scenario), sort_keys=False))
     return path

@@ -99,8 +99,9 @@ def test_campus_cash_catches_a_wrong_capex_row(case):
                                           ["C1 2027-03: capex_usd USD differs from its "
                                            "formula"])):
         plan = read_plan(inputs, campus_month(capex_usd=capex), NO_LEASES)
-        capacity = Capacity(pd.Series(STARTED, index=plan.cm.index),
-                            pd.Series(READY, index=plan.cm.index))
+        started = pd.Series(STARTED, index=plan.cm.index)
+        ready = pd.Series(READY, index=plan.cm.index)
+        capacity = Capacity(started, ready, started - ready, plan.zeros())
         lines = operating_lines(plan, capacity, plan.zeros())
         assert check_campus_cash(plan, {"capex_usd": lines["capex_usd"]}) == expected
 

@@ -1,11 +1,11 @@
 """Hostile and broken inputs (tests/bad_inputs): from the command line, every case exits 1 with
 the located messages its `expect` names: no traceback, no hang, no output folder.
 
-Each case runs `siteopt validate` in a subprocess; cases marked `solve: true` in cases.yaml also
-run `siteopt solve -o OUT` (a failed solve still imports the solver: about 2 s more a case, so
-only a representative set does). The subprocesses of all selected cases run a few at a time
-before the first case is checked: about 2½ minutes of CPU for the whole corpus (2 shared
-cores, 2026-12).
+Each case runs `siteopt validate` in a process of its own; cases marked `solve: true` in
+cases.yaml also run `siteopt solve -o OUT`. The processes are forked from one that has imported
+siteopt already (tests/cli_forkserver.py: each still has its own exit code, stdout and stderr,
+as `python -m siteopt` would), a few at a time, before the first case is checked; where fork
+is not available each runs as `python -m siteopt` (about 1½ s of imports more a command).
 """
 
 from __future__ import annotations
@@ -63,6 +63,33 @@ def siteopt(*args: str, cwd: Path) -> Run:
     return Run(command, done.returncode, done.stdout, done.stderr)
 
 
+FORKSERVER = Path(__file__).resolve().parent / "cli_forkserver.py"
+
+
+def forked(commands: list[tuple[tuple[str, ...], Path]]) -> list[Run]:
+    """Each (args, cwd) run by the fork server; the runs in the order given."""
+    import json
+
+    lines = "".join(json.dumps({"id": i, "args": list(args), "cwd": str(cwd),
+                                "timeout": TIMEOUT_S}) + "\n"
+                    for i, (args, cwd) in enumerate(commands))
+    done = subprocess.run([sys.executable, str(FORKSERVER), str(WORKERS)], input=lines,
+                          capture_output=True, encoding="utf-8", env=ENV,
+                          timeout=TIMEOUT_S * len(commands))
+    assert done.returncode == 0, done.stderr
+    results = {r["id"]: r for r in map(json.loads, done.stdout.splitlines())}
+    return [Run(" ".join(args), results[i]["code"], results[i]["out"], results[i]["err"])
+            for i, (args, _) in enumerate(commands)]
+
+
+def commands_of(case, folder: Path, outdir: Path) -> list[tuple[tuple[str, ...], Path]]:
+    commands = [(("validate", case.scenario), folder)]
+    if case.solve:
+        outdir.parent.mkdir(parents=True)
+        commands.append((("solve", case.scenario, "-o", str(outdir)), folder))
+    return commands
+
+
 def attempt(case, folder: Path, outdir: Path) -> Outcome:
     outcome = Outcome([siteopt("validate", case.scenario, cwd=folder)])
     if case.solve:
@@ -86,6 +113,12 @@ def outcomes(request, tmp_path_factory) -> dict[str, Outcome]:
     cases = [c for c in CASES if c.name in selected]
     root = tmp_path_factory.mktemp("bad_inputs")
     folders = [corpus.materialize(c, root) for c in cases]  # bombs are made here, not stored
+    if hasattr(os, "fork"):
+        outdirs = [root / "results" / c.name / "out" for c in cases]
+        plans = [commands_of(c, f, o) for c, f, o in zip(cases, folders, outdirs)]
+        runs = iter(forked([command for plan in plans for command in plan]))
+        return {c.name: Outcome([next(runs) for _ in plan], o if c.solve else None)
+                for c, plan, o in zip(cases, plans, outdirs)}
     with ThreadPoolExecutor(WORKERS) as pool:
         done = pool.map(lambda c, f: attempt(c, f, root / "results" / c.name / "out"),
                         cases, folders)

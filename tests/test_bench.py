@@ -10,11 +10,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from siteopt.api import solve_inputs
 from siteopt.cli import main
 from siteopt.inputs import load_inputs
 from siteopt.model import prepare
 from siteopt.results.diagnose import undeliverable_signed_leases
 from siteopt.runs import bench
+from siteopt.runs.bench import synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,6 +101,27 @@ def test_market_is_the_base_scenario_market():
 
     assert base["market"] == bench.BASE_MARKET
     assert base["finance"] == bench.BASE_FINANCE
+    funded = yaml.safe_load((ROOT / "scenarios" / "funded.yaml").read_text(encoding="utf-8"))
+    assert funded["finance"] == synthetic.FUNDED_FINANCE
+
+
+def test_the_funded_variant_scales_the_funded_finance_to_the_portfolio(tmp_path):
+    """A portfolio with k times the example's IT MW potential gets k times its cash, floor,
+    treasury and budget, the same debt terms, and solves with the finance start."""
+    portfolio = bench.generate("S", 1)
+    scale = sum(c["hpc_max_it_mw"] for c in portfolio.campuses) / \
+        synthetic.EXAMPLE_HPC_MAX_IT_MW
+    funded = synthetic.with_variant(portfolio, "funded")
+    finance = funded.scenario["finance"]
+    assert finance["opening_cash_usd"] == pytest.approx(400e6 * scale, abs=5e5)
+    assert finance["capex_budget_usd_per_year"] == pytest.approx(2.5e9 * scale, abs=5e5)
+    assert finance["btc_treasury_btc"] == round(1500 * scale)
+    assert finance["debt"] == synthetic.FUNDED_FINANCE["debt"]
+    assert portfolio.scenario["finance"] == bench.BASE_FINANCE  # the plan variant unchanged
+    results = solve_inputs(load_inputs(bench.write_synthetic(funded, tmp_path)), baseline=False)
+    assert results.summary["status"] in ("optimal", "feasible")
+    assert results.summary["audit"]["passed"]
+    assert "finance_start" in results.summary["search"]
 
 
 def test_batch_scenarios_are_base_with_the_btc_price_moved(tmp_path):
@@ -157,3 +180,27 @@ def test_one_run_times_the_api_stages_without_patching_the_api(tmp_path):
     for column in ("prepare_s", "build_model_s", "compile_s", "audit_s"):
         assert row[column] is not None and row[column] >= 0, column
     assert row["prepare_s"] + row["build_model_s"] + row["compile_s"] <= row["build_s"]
+
+
+def test_bench_compares_candidates_side_by_side(tmp_path):
+    output = tmp_path / "bench.csv"
+    result = CliRunner().invoke(main, ["bench", "--sizes", "S", "--seeds", "1", "--batch", "0",
+                                       "--no-workbook", "--variants", "funded", "--compare",
+                                       "finance_start=true,false", "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    with output.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["variant"], r["candidate"]) for r in rows] == [
+        ("funded", "finance_start=true"), ("funded", "finance_start=false")]
+    assert all(r["status"] in ("optimal", "feasible") for r in rows)
+    assert "S funded: total_s of finance_start=false / finance_start=true = " in result.output
+    assert "S funded finance_start=false" in result.output  # its own column
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--variants", "levered"], "choose from plan, funded"),
+    (["--compare", "speed=1,2"], "KEY one of mip_gap_pct"),
+])
+def test_bench_refuses_unknown_variants_and_keys(args, expected):
+    result = CliRunner().invoke(main, ["bench", "--sizes", "S", "--batch", "0", *args])
+    assert result.exit_code == 2 and expected in result.output

@@ -105,8 +105,16 @@ def test_two_signed_leases_that_cannot_both_fit_are_named(case):
 
 
 def test_time_limit_with_a_plan_writes_it_stamped_with_the_gap(tmp_path):
-    code, out, _ = run_cli("solve", str(BASE), "-o", str(tmp_path / "base"), "--time-limit",
-                           "3", "--json", "--no-workbook")
+    """A synthetic M portfolio with every offer open: HiGHS has a plan within a second (doing
+    nothing is feasible) and needs tens of seconds to prove an optimum at gap 0, so a 4 s
+    limit stops it with a plan and a gap (the base scenario now solves to optimal in 3 s)."""
+    from siteopt.runs.bench import synthetic as bench
+
+    portfolio = bench.generate("M", 1)
+    portfolio.offers[:] = [dict(o, signed="false") for o in portfolio.offers]
+    scenario = bench.write_synthetic(portfolio, tmp_path / "m", mip_gap_pct=0.0)
+    code, out, _ = run_cli("solve", str(scenario), "-o", str(tmp_path / "m-out"),
+                           "--time-limit", "4", "--json", "--no-workbook")
     summary = json.loads(out)
     assert code == 0
     assert summary["status"] == "feasible"

@@ -62,6 +62,9 @@ def column_value(table: str, column: str, value) -> dict:
             {"offer_id": "O1", "phase": 2, "it_mw": 10, "months_after_start": 6, column: value}]}
     if table == "offers":
         return {"offers": [{column: value}]}
+    if table == "construction":
+        return {"construction": [{"campus_id": "C1", "it_mw": 10, "ready_month": "2027-06",
+                                  "capex_remaining_usd": 1e6, column: value}]}
     return {"campuses": [{column: value}]}
 
 

@@ -65,7 +65,8 @@ def test_csv_folder_and_xlsx_workbook_load_identically(both):
     from_csv = load_inputs(both / "csv.yaml")
     from_xlsx = load_inputs(both / "xlsx.yaml")
 
-    assert len(from_csv.campuses) == 8 and len(from_csv.offers) == 7
+    assert len(from_csv.campuses) == 8 and len(from_csv.offers) == 8
+    pd.testing.assert_frame_equal(from_csv.construction, from_xlsx.construction)
     pd.testing.assert_frame_equal(from_csv.campuses, from_xlsx.campuses)
     pd.testing.assert_frame_equal(from_csv.offers, from_xlsx.offers)
     pd.testing.assert_frame_equal(from_csv.offer_phases, from_xlsx.offer_phases)
@@ -95,14 +96,14 @@ def test_xlsx_plain_fraction_without_percent_format_is_still_refused(both):
     wb = openpyxl.load_workbook(both / "portfolio.xlsx")
     ws = wb["offers"]
     header = [c.value for c in ws[1]]
-    ws.cell(2, header.index("escalator_pct_per_year") + 1).value = 0.03
+    ws.cell(3, header.index("escalator_pct_per_year") + 1).value = 0.03
     wb.save(both / "portfolio.xlsx")
 
     with pytest.raises(InputError) as err:
         load_inputs(both / "xlsx.yaml")
 
     assert [str(p) for p in err.value.problems] == [
-        "portfolio.xlsx offers!E2 (offer OF-A), escalator_pct_per_year: 0.03 looks like a "
+        "portfolio.xlsx offers!E3 (offer OF-A), escalator_pct_per_year: 0.03 looks like a "
         "fraction; write percent (3)"]
 
 
@@ -139,7 +140,7 @@ def test_three_line_child_deep_merges_over_its_parent(tmp_path):
     assert merged.market.model_dump(exclude={"btc_price_usd"}) == \
         parent.market.model_dump(exclude={"btc_price_usd"})
     assert merged.market.network_hashrate_ehs == 1050
-    assert merged.market.halving_months == ("2028-04", "2032-04")
+    assert merged.market.halving_months == ("2028-04", "2032-04", "2036-04")
     assert merged.horizon == parent.horizon
     assert merged.finance == parent.finance
     assert merged.solver == parent.solver
@@ -194,7 +195,7 @@ def test_a_child_that_sets_portfolio_resolves_it_against_its_own_folder(tmp_path
     inputs = load_inputs(child)
 
     assert inputs.portfolio_path.resolve() == (tmp_path / "mine" / "portfolio").resolve()
-    assert list(inputs.offers.index) == ["OF-B"]
+    assert list(inputs.offers.index) == ["OF-R", "OF-B"]
     # market.paths still comes from the parent and resolves against the parent's folder
     assert inputs.market["btc_price_usd"].iloc[1] == 123456
 

@@ -462,7 +462,8 @@ def test_signed_lease_window_before_the_horizon(case):
     assert problems(scenario) == [
         "offers.csv row 2 (offer O1), latest_start: signed lease O1: its start window closes "
         "(2026-12) "
-        "before the horizon starts (2027-01)"]
+        "before the horizon starts (2027-01); a lease already running is entered with "
+        "earliest_start = latest_start = the month it started"]
 
 
 def test_signed_lease_window_before_the_horizon_even_with_delay(case):
@@ -472,7 +473,8 @@ def test_signed_lease_window_before_the_horizon_even_with_delay(case):
     assert problems(scenario) == [
         "offers.csv row 2 (offer O1), latest_start: signed lease O1: its start window closes "
         "(2026-09, "
-        "with 3 months' delay) before the horizon starts (2027-01)"]
+        "with 3 months' delay) before the horizon starts (2027-01); a lease already running is "
+        "entered with earliest_start = latest_start = the month it started"]
 
 
 def test_signed_lease_bigger_than_any_eligible_campus(case):

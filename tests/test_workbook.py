@@ -121,7 +121,8 @@ def test_summary_stamps_status_and_headline_kpis(base_plan, book):
 def test_summary_decisions_follow_the_mining_in_the_plan(base_plan, book):
     """Each campus's decision is read from its campus_month rows: 'Keeps mining' only when it
     mines every month of the horizon. In the base plan ND-PRAI and QC-ESTR mine 0 MW from the
-    April 2028 halving and WA-COLM from the start, each at a negative margin."""
+    April 2028 halving and WA-COLM from the start, each at a negative margin; NY-ERIE and
+    ND-PRAI start with halls as built (ready, under construction)."""
     results, folder = base_plan
     decisions = table_frame(book, "tblCampusDecisions").set_index("Campus")["Decision"]
     cm = results.campus_month[results.campus_month["in_horizon"]]
@@ -130,10 +131,13 @@ def test_summary_decisions_follow_the_mining_in_the_plan(base_plan, book):
         says_it_stops = re.search(r"stops mining|part-time|no miners", decisions[campus_id],
                                   re.IGNORECASE)
         assert bool(says_it_stops) != mines_throughout, (campus_id, decisions[campus_id])
-    for campus_id in ("ND-PRAI", "QC-ESTR"):
-        assert decisions[campus_id].startswith("Stops mining from Apr 2028 (mining margin −")
+    assert decisions["QC-ESTR"].startswith("Stops mining from Apr 2028 (mining margin −")
+    # the hall under construction at the horizon start is as built, not converted by the plan
+    assert decisions["ND-PRAI"].startswith("Has 50 IT MW as built; stops mining from Apr 2028 "
+                                           "(mining margin −")
+    assert decisions["NY-ERIE"].startswith("Has 40 IT MW as built; converts 40 IT MW from ")
     assert decisions["WA-COLM"].startswith("Stops mining from Jan 2027 (mining margin −")
-    assert decisions["TX-BARB"].startswith("Converts 200 IT MW from Jun 2027, 40 MW keep "
+    assert decisions["TX-BARB"].startswith("Converts 200 IT MW from Sep 2027, 40 MW keep "
                                            "mining; stops mining from Apr 2032")
     # the same text from the result folder read back (what `siteopt report` rebuilds)
     assert plan_frames.campus_decision_texts(load_results(folder)) == decisions.to_dict()
@@ -162,7 +166,7 @@ def test_money_mw_percent_and_month_formats(book):
     assert ws.cell(row, header["Lease NPV (USD m)"]).number_format == USD_M
     assert ws.cell(row, header["IT MW"]).number_format == MW
     assert ws.cell(row, header["Escalator (%/yr)"]).number_format == "0.0%"
-    assert ws.cell(row, header["Escalator (%/yr)"]).value == pytest.approx(0.02)
+    assert ws.cell(row, header["Escalator (%/yr)"]).value == pytest.approx(0.03)  # OF-R, 3 %
     start = ws.cell(row, header["Start month"])
     assert start.is_date and start.number_format == MONTH
     assert start.value.day == 1

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from siteopt import __version__
-from siteopt.inputs.errors import InputError
+from siteopt.inputs.errors import InputError, Problem
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -256,6 +256,75 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     _err(f"Results in {outdir}/")
 
 
+@main.command()
+@click.argument("result_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--from", "from_month", required=True, metavar="YYYY-MM",
+              help="First month to re-plan; decisions before it stay as they were.")
+@click.option("--scenario", type=click.Path(path_type=Path, dir_okay=False),
+              help="New scenario (same horizon start) [default: the plan's own scenario].")
+@click.option("--actuals", type=click.Path(path_type=Path, dir_okay=False),
+              help="actuals.csv: what really happened per campus and month before --from.")
+@click.option("-o", "--outdir", type=click.Path(path_type=Path, file_okay=False),
+              required=True, help="Result folder of the new plan (never RESULT_DIR itself).")
+@click.option("--mip-gap-pct", type=click.FloatRange(min=0, max=100),
+              help="Stop at this relative MIP gap (%), overriding the scenario.")
+@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds HiGHS may run, overriding the scenario.")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
+@click.option("--no-workbook", is_flag=True, help="Skip plan.xlsx.")
+@_guard
+def replan(result_dir: Path, from_month: str, scenario: Path | None, actuals: Path | None,
+           outdir: Path, mip_gap_pct: float | None, time_limit_s: float | None,
+           as_json: bool, no_workbook: bool) -> None:
+    """Re-plan a solved plan from a month on, keeping what it did before that month.
+
+    Fixes every decision that takes effect before --from (blocks started, leases started,
+    miners sold, mining, debt drawn, BTC sold) to what RESULT_DIR's plan did (or to
+    --actuals), and re-optimises the rest under the plan's own scenario or --scenario.
+    Writes a normal result folder plus changes.csv (every decision from --from on that
+    differs) and npv_bridge.csv (old NPV → new NPV), also in plan.xlsx ("What changed").
+
+    \b
+    Example:
+      siteopt replan out/base --from 2027-07 --scenario scenarios/bear-btc.yaml -o out/replan
+    """
+    from siteopt.export.files import WriteError
+    from siteopt.export.results_folder import check_outdir, write_results
+    from siteopt.export.terminal import print_plan
+    from siteopt.replan import replan as replan_plan
+
+    if outdir.resolve() == result_dir.resolve():
+        raise InputError([Problem("-o", f"{outdir} is the plan being re-planned: write the "
+                                        f"new plan to another folder")])
+    check_outdir(outdir)
+    _err(f"Re-planning {result_dir} from {from_month}"
+         + (f" with {scenario}" if scenario else "") + "...")
+    overrides = {"mip_gap_pct": mip_gap_pct, "time_limit_s": time_limit_s}
+    results = replan_plan(result_dir, from_month, scenario, actuals, solver_overrides=overrides)
+    status = results.summary["status"]
+    if status == "no_solution":
+        _err("No plan found within the limits (time limit too short?); nothing was written.")
+        sys.exit(EXIT_NO_SOLUTION)
+    try:
+        write_results(results, outdir, workbook=not no_workbook)
+    except WriteError as exc:
+        _err(f"{_sentence(exc)}; the previous results in {outdir} are unchanged.")
+        sys.exit(EXIT_INPUT)
+    if as_json:
+        click.echo((outdir / "summary.json").read_text(encoding="utf-8"), nl=False)
+    if status == "infeasible":
+        _err(f"The re-plan from {from_month} is infeasible:")
+        for line in results.summary.get("diagnosis", []):
+            _err(f"  {line}")
+        sys.exit(EXIT_INPUT)
+    print_plan(results)
+    for step in results.summary["replan"]["bridge"]:
+        _err(f"  {step['step']:<52} {step['usd'] / 1e6:>14,.1f} M USD"
+             + (f"  ({step['note']})" if step["note"] else ""))
+    _err(f"{results.summary['replan']['changed_decisions']} decisions changed from "
+         f"{from_month} (changes.csv). Results in {outdir}/")
+
+
 # Defaults of the library (overrides.MAX_VARIANTS, batch.WORKER_TIMEOUT_S), written out so
 # that `siteopt --help` need not import pandas; a test keeps them equal.
 MAX_VARIANTS, WORKER_TIMEOUT_S = 1000, 120.0
@@ -412,10 +481,18 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
               show_default=True,
               help="Before each run wait up to this many seconds for other processes to "
                    "leave the CPUs idle (busy machines distort timings).")
+@click.option("--variants", default="plan", show_default=True,
+              help="Comma-separated: plan (as generated) and/or funded (the finance of "
+                   "scenarios/funded.yaml scaled to the portfolio: cash floor, BTC treasury, "
+                   "project debt, capex budget).")
+@click.option("--compare", "compare_spec", metavar="KEY=V1,V2,...",
+              help="Solve every portfolio once per value of a solver key, side by side "
+                   "(e.g. finance_start=true,false); prints each one's ratio to the first.")
 @_guard
 def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct: float,
           batch_count: int, workers: int, batch_repeats: int, no_workbook: bool,
-          profile_dir: Path | None, wait_idle_s: float) -> None:
+          profile_dir: Path | None, wait_idle_s: float, variants: str,
+          compare_spec: str | None) -> None:
     """Benchmark build, HiGHS, extract and write times on synthetic portfolios.
 
     Each size and seed is a seeded synthetic portfolio written as CSV and solved (plan only,
@@ -426,8 +503,16 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
     Example:
       siteopt bench --sizes S,M,L --seeds 3 -o bench_results.csv
       siteopt bench --sizes S --seeds 1 --batch 0
+      siteopt bench --sizes S,M --variants funded --compare finance_start=true,false --batch 0
     """
     from siteopt.runs import bench as b
+    from siteopt.runs.bench.synthetic import VARIANTS
+
+    chosen_variants = tuple(v.strip() for v in variants.split(",") if v.strip())
+    if not chosen_variants or any(v not in VARIANTS for v in chosen_variants):
+        raise click.BadParameter(f"choose from {', '.join(VARIANTS)} (found {variants!r})",
+                                 param_hint="--variants")
+    candidates = _bench_candidates(compare_spec)
 
     chosen = [s.strip().upper() for s in sizes.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in b.SIZES]
@@ -438,7 +523,9 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
         profile_dir.mkdir(parents=True, exist_ok=True)
 
     def progress(row: dict[str, Any]) -> None:
-        _err(f"  {row['size']} seed {row['seed']}: {row['status']}, total "
+        what = " ".join(str(x) for x in (row["size"], row.get("variant"), row.get("candidate"))
+                        if x and x != "plan")
+        _err(f"  {what} seed {row['seed']}: {row['status']}, total "
              f"{row.get('total_s') or 0:.1f} s (HiGHS {row.get('highs_s') or 0:.1f} s), "
              f"peak {row.get('peak_mb') or 0:.0f} MB, other load "
              f"{row.get('others_cores') or 0:.1f} cores {row.get('error') or ''}".rstrip())
@@ -446,7 +533,8 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
     _err(f"Benchmark: sizes {', '.join(chosen)}, {seeds} seed(s) each, time limit "
          f"{time_limit_s:g} s, gap {mip_gap_pct:g} %")
     rows = b.bench_sizes(chosen, seeds, time_limit_s, mip_gap_pct, workbook=not no_workbook,
-                         profile_dir=profile_dir, wait_idle_s=wait_idle_s, on_row=progress)
+                         profile_dir=profile_dir, wait_idle_s=wait_idle_s, on_row=progress,
+                         variants=chosen_variants, candidates=candidates)
     b.write_rows(rows, output, b.RUN_COLUMNS)
     batch_rows = None
     if batch_count:
@@ -458,6 +546,31 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
         b.write_rows(batch_rows, output.with_name(f"{output.stem}-batch.csv"), b.BATCH_COLUMNS)
     b.print_summary(rows, batch_rows)
     _err(f"Runs in {output}")
+
+
+def _bench_candidates(spec: str | None) -> dict[str, dict[str, Any]] | None:
+    """--compare KEY=V1,V2 as {label: {key: value}}; the key must be a solver setting."""
+    if not spec:
+        return None
+    from siteopt.inputs.schema import Solver
+
+    key, _, values = spec.partition("=")
+    key = key.strip().removeprefix("solver.")
+    if key not in Solver.model_fields or not values.strip():
+        raise click.BadParameter(f"expected KEY=V1,V2 with KEY one of "
+                                 f"{', '.join(Solver.model_fields)} (found {spec!r})",
+                                 param_hint="--compare")
+
+    def value(text: str) -> Any:
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        try:
+            return float(text) if "." in text or "e" in lowered else int(text)
+        except ValueError:
+            return text.strip()
+
+    return {f"{key}={v.strip()}": {key: value(v)} for v in values.split(",") if v.strip()}
 
 
 def _write_or_exit(write: Callable[[], Any], target: Path) -> None:

@@ -30,9 +30,10 @@ from siteopt.export.xlsx_style import (
 )
 from siteopt.inputs.schema import SCENARIO_SECTIONS, TABLES, Scenario
 
-TABLE_ORDER = ("campuses", "offers", "offer_phases", "market")
+TABLE_ORDER = ("campuses", "offers", "offer_phases", "construction", "market")
 TABLE_NAMES = {"campuses": "tblInputCampuses", "offers": "tblInputOffers",
-               "offer_phases": "tblInputOfferPhases", "market": "tblInputMarket"}
+               "offer_phases": "tblInputOfferPhases", "construction": "tblInputConstruction",
+               "market": "tblInputMarket"}
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 

@@ -233,23 +233,25 @@ def _why_no_mining(rows: pd.DataFrame, i: int, campus: pd.Series | None,
 
 
 def campus_decision(rows: pd.DataFrame, campus: pd.Series | None = None,
-                    market: pd.DataFrame | None = None) -> str:
+                    market: pd.DataFrame | None = None, as_built_mw: float = 0.0) -> str:
     """What one campus does over the horizon, read from its campus_month rows (inside the
     horizon, in month order) — never from what the model was allowed to do:
 
     'Keeps mining'; 'Converts 200 IT MW from Jun 2027, 40 MW keep mining';
     '… stops mining from Apr 2032 (why)'; 'Mines part-time (30 of 120 months, …)'.
     The why comes from the run's campus inputs and market path when given (see
-    `_why_no_mining`); the Summary sheet and the terminal both show this text."""
+    `_why_no_mining`); the Summary sheet and the terminal both show this text. IT MW ready
+    or under construction at the horizon start (`as_built_mw`) are not converted by the
+    plan: 'Has 40 IT MW as built; converts 40 IT MW from …'."""
     rows = rows.reset_index(drop=True)
     if rows.empty:
         return ""
     months = rows["month"].astype(str).tolist()
     mining = rows["mining_mw"].astype(float).to_numpy()
     built = (rows["it_under_construction_mw"].astype(float)
-             + rows["it_ready_mw"].astype(float)).to_numpy()
+             + rows["it_ready_mw"].astype(float)).to_numpy() - as_built_mw
     on = mining > MW_EPS
-    parts = []
+    parts = [f"has {as_built_mw:,.0f} IT MW as built"] if as_built_mw > MW_EPS else []
     converted = float(built.max())
     if converted > MW_EPS:
         start = int(np.argmax(built > MW_EPS))
@@ -278,8 +280,25 @@ def campus_decision_texts(results: Results) -> dict[str, str]:
     cm = inside(results.campus_month)
     campuses = _campus_inputs(results)
     market = results.assumptions.get("market")
-    return {str(campus_id): campus_decision(group, campuses.get(str(campus_id)), market)
+    built = as_built_mw(results)
+    return {str(campus_id): campus_decision(group, campuses.get(str(campus_id)), market,
+                                            built.get(str(campus_id), 0.0))
             for campus_id, group in cm.groupby("campus_id", sort=False)}
+
+
+def as_built_mw(results: Results) -> dict[str, float]:
+    """IT MW ready or under construction at the horizon start, by campus (from the run's
+    assumptions: campuses.hpc_ready_it_mw and the construction table)."""
+    out: dict[str, float] = {}
+    campuses = results.assumptions.get("campuses")
+    if campuses is not None and "hpc_ready_it_mw" in campuses:
+        for campus_id, mw in zip(campuses["campus_id"], campuses["hpc_ready_it_mw"]):
+            out[str(campus_id)] = _number(mw) or 0.0
+    halls = results.assumptions.get("construction")
+    if halls is not None and "it_mw" in halls:
+        for campus_id, mw in zip(halls["campus_id"], halls["it_mw"]):
+            out[str(campus_id)] = out.get(str(campus_id), 0.0) + (_number(mw) or 0.0)
+    return out
 
 
 def campus_decisions(results: Results) -> pd.DataFrame:
@@ -288,12 +307,14 @@ def campus_decisions(results: Results) -> pd.DataFrame:
     cm = inside(results.campus_month)
     names = _campus_names(results)
     decided = campus_decision_texts(results)
+    initial = as_built_mw(results)
     leases = results.leases
     accepted = leases[_bools(leases["accepted"]).to_numpy()] if len(leases) else leases
     rows = []
     for campus_id, group in cm.groupby("campus_id", sort=False):
         group = group.reset_index(drop=True)
-        built = (group["it_under_construction_mw"] + group["it_ready_mw"]).astype(float)
+        built = (group["it_under_construction_mw"] + group["it_ready_mw"]).astype(float) \
+            - initial.get(str(campus_id), 0.0)  # what the plan converts, not the as-built
         step = built.diff().fillna(built)
         starts = [(first_of_month(m), mw) for m, mw in zip(group["month"], step) if mw > 1e-6]
         converted = float(built.max()) if len(built) else 0.0

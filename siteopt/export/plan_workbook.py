@@ -61,6 +61,8 @@ def build_plan_workbook(results: Results) -> Workbook:
     plan = plan_frames.has_plan(results)
     for title in PLAN_SHEETS if plan else NO_PLAN_SHEETS:
         wb.create_sheet(title)
+    if plan and "changes" in results.extra:
+        _what_changed(wb.create_sheet("What changed", 1), results)
     if plan:
         _summary(wb["Summary"], results)
         data = _chart_data(wb["Chart data"], results)
@@ -428,6 +430,37 @@ def _campus_plan(ws: Worksheet, results: Results) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True  # every row on a page, months across
     ws.page_setup.fitToWidth = 0
     ws.page_setup.fitToHeight = 1
+
+
+def _what_changed(ws: Worksheet, results: Results) -> None:
+    """A re-plan: the NPV bridge from the old plan, then every decision that changed."""
+    replan = results.summary.get("replan") or {}
+    top = sheet_title(ws, f"What changed — re-plan from {replan.get('from', '')}",
+                      f"Old plan: {replan.get('old_result', '')}. Decisions before "
+                      f"{replan.get('from', '')} are the old plan's"
+                      + (" with the actuals" if replan.get("actuals") else "")
+                      + ". USD in millions.")
+    bridge = results.extra["npv_bridge"].rename(columns={"step": "Step", "usd": "USD m",
+                                                         "note": "Note"})
+    first, last = write_table(ws, bridge, "tblNpvBridge", top=top, styles={
+        "Step": ColumnStyle("Step"), "USD m": ColumnStyle("USD m", USD_M),
+        "Note": ColumnStyle("Note")})
+    row = last + 3
+    changes = results.extra["changes"]
+    put(ws, row, 1, f"Decisions from {replan.get('from', '')} on that differ from the old plan "
+                    f"({len(changes)})", font=HEADING_FONT)
+    shown = changes.rename(columns={
+        "kind": "Decision", "campus_id": "Campus", "offer_id": "Offer", "month": "Month",
+        "old_value": "Old", "new_value": "New", "unit": "Unit", "description": "What"})
+    write_table(ws, shown, "tblChanges", top=row + 1, styles={
+        "Decision": ColumnStyle("Decision"), "Campus": ColumnStyle("Campus"),
+        "Offer": ColumnStyle("Offer"), "Month": ColumnStyle("Month", MONTH, month=True),
+        "Old": ColumnStyle("Old", "#,##0.0##"), "New": ColumnStyle("New", "#,##0.0##"),
+        "Unit": ColumnStyle("Unit"), "What": ColumnStyle("What")})
+    ws.column_dimensions["A"].width = 44
+    for letter, width in zip("BCDEFGH", (16, 12, 10, 12, 12, 22, 70)):
+        ws.column_dimensions[letter].width = width
+    report_sheet(ws, title_rows=f"{top}:{top}")
 
 
 def _leases(ws: Worksheet, results: Results) -> None:

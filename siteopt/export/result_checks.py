@@ -72,7 +72,8 @@ TABLES = {
 }
 # inputs/*.csv: the columns compare and the Assumptions sheet look rows up by
 INPUT_KEYS = {"scenario": ["key", "value"], "campuses": ["campus_id"], "offers": ["offer_id"],
-              "offer_phases": ["offer_id", "phase"], "market": ["month"]}
+              "offer_phases": ["offer_id", "phase"], "construction": ["campus_id", "ready_month"],
+              "market": ["month"]}
 
 _DICT_KEYS = ("kpis", "horizon", "versions", "solver_options", "size", "baseline", "audit",
               "table_rows")

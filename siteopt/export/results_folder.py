@@ -196,6 +196,7 @@ def _write_into(results: Results, folder: Path, workbook: bool) -> list[str]:
               ("company_month.csv", results.company_month)]
     if results.kpis is not None:
         tables.append(("kpis.csv", results.kpis))
+    tables += [(f"{name}.csv", frame) for name, frame in results.extra.items()]
     tables += [(f"inputs/{name}.csv", frame) for name, frame in results.assumptions.items()]
     for name, frame in tables:
         write_csv(frame, folder / name)
@@ -277,6 +278,18 @@ def _load(outdir: Path, summary: dict) -> Results:
         frame = result_checks.read_csv(outdir / rel, _TEXT_COLUMNS,
                                        result_checks.INPUT_KEYS.get(name, []), summary, rel)
         assumptions[name] = restored(frame)
+    extra = {}
+    for name, columns in EXTRA_TABLES.items():  # a re-plan's tables, when it wrote them
+        if f"{name}.csv" in listed:
+            extra[name] = result_checks.read_csv(outdir / f"{name}.csv", _TEXT_COLUMNS | {
+                c: str for c in ("kind", "unit", "description", "step", "note")},
+                columns, summary, f"{name}.csv")
     return Results(summary, frames["campus_month.csv"], frames["leases.csv"],
                    frames["company_month.csv"], kpis if kpis is not None and len(kpis) else None,
-                   assumptions)
+                   assumptions, extra)
+
+
+# tables only some runs write, and the columns they must have
+EXTRA_TABLES = {"changes": ["kind", "campus_id", "offer_id", "month", "old_value", "new_value",
+                            "unit", "description"],
+                "npv_bridge": ["step", "usd", "note"]}

@@ -5,18 +5,24 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from siteopt.inputs.as_built import (
+    check_capacity,
+    check_construction,
+    check_running_leases,
+    is_running,
+)
 from siteopt.inputs.errors import InputError, Problem, Problems, clip, excerpt
 from siteopt.inputs.market import check_margins, check_path, market_path, read_paths
 from siteopt.inputs.months import label, parse_month
 from siteopt.inputs.overrides import Override, apply_to_tables
 from siteopt.inputs.scenario import LoadedScenario, guard_path, load_scenario, project_root, resolve
-from siteopt.inputs.schema import TABLES, Scenario
+from siteopt.inputs.schema import CONSTRUCTION, TABLES, Scenario
 from siteopt.inputs.tables import RawTable, parse_table, read_csv_table, read_xlsx_tables
 
 
@@ -34,6 +40,9 @@ class Inputs:
     market: pd.DataFrame
     input_hash: str
     warnings: tuple[str, ...]
+    # halls under construction at the horizon start (campus_id, it_mw, ready_month,
+    # capex_remaining_usd); empty when the company builds nothing yet
+    construction: pd.DataFrame = field(default_factory=lambda: empty_construction())
 
     @property
     def months(self) -> list[str]:
@@ -93,6 +102,9 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
     _check_offers(offers, raw["offers"], campuses, scenario, problems, warnings)
     phases = _phases(offers, frames.get("offer_phases"), raw.get("offer_phases"), problems)
     _check_prepayment_terms(offers, phases, raw["offers"], problems)
+    construction = _construction(frames, raw, campuses, scenario, problems)
+    check_running_leases(offers, raw["offers"], campuses, phases,
+                         parse_month(scenario.horizon.start), problems)
     _check_horizon(campuses, raw["campuses"], scenario, warnings)
     _check_regions(campuses, scenario, loaded, problems)
     problems.raise_if_any()
@@ -119,9 +131,30 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
         offers=offers,
         offer_phases=phases,
         market=market,
-        input_hash=_hash(scenario, campuses, offers, phases, market),
+        input_hash=_hash(scenario, campuses, offers, phases, market,
+                         *([construction] if len(construction) else [])),
         warnings=tuple(warnings),
+        construction=construction,
     )
+
+
+def empty_construction() -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series(dtype="float64" if c.kind == "float" else object)
+                         for c in CONSTRUCTION.columns})
+
+
+def _construction(frames: dict[str, pd.DataFrame], raw: dict[str, RawTable],
+                  campuses: pd.DataFrame, scenario: Scenario, problems: Problems
+                  ) -> pd.DataFrame:
+    """Halls under construction, checked against the horizon and their campus's room."""
+    given = frames.get("construction")
+    construction = empty_construction() if given is None else given.drop(columns="row")
+    if given is not None:
+        check_construction(given, raw["construction"], campuses,
+                           parse_month(scenario.horizon.start), scenario.horizon.months,
+                           problems)
+    check_capacity(campuses, raw["campuses"], construction, problems)
+    return construction.reset_index(drop=True)
 
 
 def _origin_name(loaded: LoadedScenario, *key: str) -> str:
@@ -215,7 +248,9 @@ def _check_offers(offers: pd.DataFrame, raw: RawTable, campuses: pd.DataFrame,
         delay = int(o.max_delay_months or 0)
         late += delay
         outside = None
-        if late < first:
+        if is_running(o, first):
+            pass  # a lease already running: checked in as_built
+        elif late < first:
             closes = f"{label(late)}, with {delay} months' delay" if delay else label(late)
             outside = f"its start window closes ({closes}) before the horizon starts " \
                       f"({label(first)})"
@@ -224,7 +259,9 @@ def _check_offers(offers: pd.DataFrame, raw: RawTable, campuses: pd.DataFrame,
                       f"({label(last)})"
         if outside and o.signed:
             problems.add(raw.where(row, "latest_start" if late < first else "earliest_start"),
-                         f"signed lease {o.offer_id}: {outside}")
+                         f"signed lease {o.offer_id}: {outside}" + (
+                             "; a lease already running is entered with earliest_start = "
+                             "latest_start = the month it started" if late < first else ""))
         elif outside:
             warnings.append(f"{raw.where(row)}: offer {o.offer_id} cannot start inside the "
                             f"horizon: {outside}; it is ignored")

@@ -242,6 +242,10 @@ CAMPUSES = Table(
         Column("asic_salvage_usd_per_mw", "float", "USD/MW",
                "Sale value of miners displaced by conversion, per MW of mining load.",
                ge=0, le=10_000_000, required=False, default=0.0, objective_only=True),
+        Column("hpc_ready_it_mw", "float", "IT MW",
+               "IT MW already fitted out and ready at the horizon start (counts toward "
+               "hpc_max_it_mw; takes hpc_pue × it_mw from the grid and pays HPC opex from month 0, "
+               "no capex).", ge=0, le=MAX_MW, required=False, default=0.0),
     ),
 )
 
@@ -309,7 +313,52 @@ OFFER_PHASES = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (CAMPUSES, OFFERS, OFFER_PHASES)}
+CONSTRUCTION = Table(
+    name="construction",
+    key=("campus_id", "ready_month"),
+    row_nouns=("campus", "ready"),
+    description="Optional. Halls under construction at the horizon start: they take their "
+                "facility power (hpc_pue × it_mw) from month 0, are ready from ready_month, and "
+                "their remaining capex is paid evenly in the months before it.",
+    required=False,
+    columns=(
+        Column("campus_id", "id", "", "Campus the hall is built at."),
+        Column("it_mw", "float", "IT MW", "Critical-IT MW the hall will hold.", gt=0,
+               le=MAX_MW),
+        Column("ready_month", "month", "YYYY-MM",
+               "First month the hall is ready for service (after the horizon start, inside it)."),
+        Column("capex_remaining_usd", "float", "USD",
+               "Capex still to be paid, spread evenly over the months from the horizon start to "
+               "ready_month.", ge=0, le=MAX_USD, required=False, default=0.0,
+               objective_only=True),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (CAMPUSES, OFFERS, OFFER_PHASES, CONSTRUCTION)}
+
+ACTUALS = Table(
+    name="actuals",
+    key=("campus_id", "month"),
+    row_nouns=("campus", "month"),
+    description="Input of `siteopt replan --actuals`: what really happened per campus and month "
+                "before --from; an empty cell keeps the old plan's value.",
+    required=False,
+    columns=(
+        Column("campus_id", "id", "", "Campus."),
+        Column("month", "month", "YYYY-MM", "Month (before --from)."),
+        Column("mining_mw", "float", "MW", "MW that mined.", ge=0, le=MAX_MW, required=False),
+        Column("blocks_started", "int", "blocks", "Conversion blocks whose construction started.",
+               ge=0, le=10_000, required=False),
+        Column("it_ready_mw", "float", "IT MW",
+               "IT MW ready for service (a check: it must match the blocks started "
+               "build_months earlier; a hall that came in late is entered as started later).",
+               ge=0, le=MAX_MW, required=False),
+        Column("leases_started", "id_list", "",
+               "Offers whose lease started at this campus in this month, separated by ';'; "
+               "none = no lease started here then (empty keeps the old plan's).",
+               required=False, default=""),
+    ),
+)
 
 # ---------------------------------------------------------------------------------------------
 # Scenario keys
@@ -609,6 +658,12 @@ class Solver(_Strict):
                              "batch on one worker): faster; the plan found may differ from a "
                              "solve of its own within the MIP gap. false: every solve from "
                              "scratch.", json_schema_extra=_unit("true/false"))
+    finance_start: bool = Field(True, description="With project debt, a cash floor or a BTC "
+                                "treasury: first solve the plan under the capex budget alone "
+                                "(no debt, cash floor or treasury) and start from it; HiGHS "
+                                "keeps its blocks and leases and finds the financing, which "
+                                "finds a first funded plan in seconds instead of minutes. "
+                                "false: no such start.", json_schema_extra=_unit("true/false"))
 
 
 # Names of what siteopt writes into an output folder next to scenario folders (batch, sweep)

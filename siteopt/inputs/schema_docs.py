@@ -6,6 +6,7 @@ from typing import Any
 
 from siteopt.inputs.months import INPUT_MONTHS
 from siteopt.inputs.schema import (
+    ACTUALS,
     MAX_ID_CHARS,
     SCENARIO_SECTIONS,
     TABLES,
@@ -64,8 +65,10 @@ def schema_markdown() -> str:
     for section, model in SCENARIO_SECTIONS.items():
         rows += _scenario_rows(model, f"{section}.")
     lines += [f"| `{k}` | {u} | {r} | {d} | {m} |" for k, u, r, d, m in rows]
-    for table in TABLES.values():
-        lines += ["", f"### `{table.name}` table (`{table.name}.csv` or sheet `{table.name}`)",
+    for table in (*TABLES.values(), ACTUALS):
+        where = "`actuals.csv`, given to `siteopt replan --actuals`" if table is ACTUALS else \
+            f"`{table.name}.csv` or sheet `{table.name}`"
+        lines += ["", f"### `{table.name}` table ({where})",
                   "", table.description, "",
                   "| column | unit | range | required | meaning |", "|---|---|---|---|---|"]
         for col in table.columns:
@@ -82,7 +85,7 @@ def schema_json() -> dict[str, Any]:
                              "required": c.required, "default": c.default,
                              "range": _column_range(c),
                              "description": c.description} for c in t.columns]
-                   for t in TABLES.values()},
+                   for t in (*TABLES.values(), ACTUALS)},
     }
 
 

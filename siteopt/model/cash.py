@@ -5,8 +5,8 @@ An entry says: one unit of variable `var[key]` moves `usd_per_unit` USD on `line
 (financing, valuation) use the campus id COMPANY. The objective is the discounted sum of all
 entries times their variables; after a solve the same entries times the solution values are
 the cash-flow tables. One set of numbers therefore drives both, and NPV reconciles with the
-written cash by construction. Entries in months that do not count are dropped here, once,
-for every family.
+written cash by construction. Entries in months that do not count (before the horizon, or after
+it when nothing after it is valued) are dropped here, once, for every family.
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ class CashLedger:
                              "detail": np.asarray(detail, dtype=np.int64),
                              "nominal_usd_per_unit": np.asarray(
                                  usd_per_unit if nominal is None else nominal, dtype=float)})
-        part = part[(part["month"] < self.cash_months) & (part["usd_per_unit"] != 0)]
+        # months before the horizon (a running lease's past rent) are history, not plan
+        part = part[(part["month"] >= 0) & (part["month"] < self.cash_months)
+                    & (part["usd_per_unit"] != 0)]
         part.insert(0, "line", line)
         part.insert(0, "var", var_name)
         self._parts.append(part)

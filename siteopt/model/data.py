@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.inputs import Inputs
+from siteopt.inputs.as_built import running_offer_ids
 from siteopt.inputs.months import days, label, parse_month
 from siteopt.inputs.schema import Finance
 
@@ -34,6 +35,16 @@ class SplitBlock:
     campus_id: str
     start: int
     max_blocks: int
+
+
+@dataclass(frozen=True)
+class Hall:
+    """A hall under construction at the horizon start: ready from month `ready` (≥ 1)."""
+
+    campus_id: str
+    it_mw: float
+    ready: int
+    capex_remaining_usd: float
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,23 @@ class ModelData:
     max_tenant_share: float | None
     max_it_mw_started_per_year: float | None
     max_it_mw_started_per_year_by_region: dict[str, float]
+    ready_it_mw: dict[str, float]  # IT MW ready at the horizon start, per campus
+    halls: tuple[Hall, ...]  # halls under construction at the horizon start
+    running: frozenset[str]  # offers whose lease runs at the horizon start
+    # re-planning: decisions before this month are fixed (siteopt.replan), so no dominance
+    # rule may close them
+    fixed_before: int = 0
+
+    def initial_it_mw(self, campus_id: str) -> float:
+        """IT MW built or under construction at the horizon start (reserving grid power)."""
+        return self.ready_it_mw[campus_id] + sum(h.it_mw for h in self.halls
+                                                 if h.campus_id == campus_id)
+
+    def as_built_ready_mw(self, campus_id: str, month: int) -> float:
+        """IT MW of the as-built state ready in `month` (ready halls and halls finished)."""
+        return self.ready_it_mw[campus_id] + sum(h.it_mw for h in self.halls
+                                                 if h.campus_id == campus_id
+                                                 and h.ready <= month)
 
     def month_label(self, m: int) -> str:
         return label(self.first_month + m)
@@ -94,16 +122,29 @@ def prepare(inputs: Inputs) -> ModelData:
 
     permit = {c: max(0, parse_month(p) - first) if p else 0
               for c, p in campuses["permit_ready"].items()}
-    # A delivery before permit + build can never be covered by ready capacity.
-    first_ready = {c: permit[c] + int(campuses.at[c, "build_months"]) for c in campuses.index}
+    halls = tuple(Hall(h.campus_id, float(h.it_mw), parse_month(h.ready_month) - first,
+                       float(h.capex_remaining_usd))
+                  for h in inputs.construction.itertuples())
+    running = frozenset(running_offer_ids(offers, first))
+    # A delivery before any capacity can be ready there (as built, or permit + build) can
+    # never be covered.
+    first_ready = {c: min([permit[c] + int(campuses.at[c, "build_months"])]
+                          + ([0] if campuses.at[c, "hpc_ready_it_mw"] > 0 else [])
+                          + [h.ready for h in halls if h.campus_id == c])
+                   for c in campuses.index}
     phases = {o: tuple((int(p.phase), float(p.it_mw), int(p.months_after_start))
                        for p in ramp.itertuples())
               for o, ramp in inputs.offer_phases.groupby("offer_id", sort=False)}
     latest = {o: parse_month(offer["latest_start"]) - first for o, offer in offers.iterrows()}
-    signing = {o: (parse_month(offer["signing_month"]) - first if offer["signing_month"] else 0)
+    # a running lease without a signing month was signed by its start
+    signing = {o: (parse_month(offer["signing_month"]) - first if offer["signing_month"]
+                   else min(0, latest[o]) if o in running else 0)
                for o, offer in offers.iterrows()}
     options, split_starts, split_blocks = [], [], []
     for offer_id, offer in offers.iterrows():
+        if offer_id in running:  # at its one campus, from its real start (validated)
+            options.append(LeaseOption(offer_id, offer["campuses"][0], latest[offer_id]))
+            continue
         # a lease starts once it is signed, so its prepayment always arrives by its start
         early = max(0, parse_month(offer["earliest_start"]) - first, signing[offer_id])
         late = min(horizon - 1, latest[offer_id] + int(offer["max_delay_months"]))
@@ -163,4 +204,8 @@ def prepare(inputs: Inputs) -> ModelData:
         max_it_mw_started_per_year=scenario.limits.max_it_mw_started_per_year,
         max_it_mw_started_per_year_by_region=dict(
             scenario.limits.max_it_mw_started_per_year_by_region),
+        ready_it_mw=campuses["hpc_ready_it_mw"].astype(float).to_dict(),
+        halls=halls,
+        running=running,
     )
+

@@ -19,10 +19,15 @@ of W_o at 0 when no ramp is given) and ends T_o months after s.
     \text{leases\_within\_ready\_capacity}: Q_{c,t} \le R_{c,t}
 
 Starts run from earliest_start to latest_start + max_delay_months (inside the horizon), and
-only where the first delivery can be covered (start ≥ permit + build). A phase due after the
-horizon is counted as delivered in the horizon's last month, so capacity for it must be ready
-by then (capacity built after the horizon is not modelled). A lease running past the horizon
-already ran at H-1, and ready capacity never falls, so coverage is checked inside the horizon.
+only where the first delivery can be covered (start ≥ the first month with capacity ready:
+0 with ready halls, a hall's ready month, else permit + build). A running lease (signed,
+started before the horizon) has one option: its campus and its real start s < 0; phases it
+delivered before the horizon count as delivered in month 0, and its cash before month 0 is
+history (dropped by the ledger), so rent, escalator steps (from s) and credits run on. A
+phase due after the horizon is counted as delivered in the horizon's last month, so capacity
+for it must be ready by then (capacity built after the horizon is not modelled). A lease
+running past the horizon already ran at H-1, and ready capacity never falls, so coverage is
+checked inside the horizon.
 
 Cash of one accepted lease starting in s (for a split offer, per block, with offer-level
 amounts shared by MW: b_c / W_o):
@@ -150,8 +155,9 @@ class LeaseUnit:
         return sum(mw for mw, _ in self.phases)
 
     def delivery_month(self, after: int, horizon: int) -> int:
-        """Month a phase counts as delivered: due after the horizon → its last month."""
-        return min(self.start + after, horizon - 1)
+        """Month a phase counts as delivered: due after the horizon → its last month; a
+        running lease's phases delivered before the horizon → its first month."""
+        return max(0, min(self.start + after, horizon - 1))
 
     def delivered_mw(self, month: int, horizon: int) -> float:
         """IT MW this unit has delivered by `month` (not counting its end)."""

@@ -13,8 +13,10 @@ Each constraint is built only when its limit is set in ``limits``.
         \sum_{c \in g} \sum_{t \in y} b_c B_{c,t} \le \text{cap}_g
 
 Concentration counts each accepted lease once at its full IT MW over the whole plan, so the
-first lease signed is not "100 % of the portfolio" before the others start. Supply caps apply
-per calendar year; a year only partly inside the horizon gets the full cap.
+first lease signed is not "100 % of the portfolio" before the others start. Leases already
+running are signed: where a tenant's running leases alone exceed κ of all running IT MW, the
+excess E_τ is added to its cap (right-hand side + E_τ), so the cap limits what is added.
+Supply caps apply per calendar year; a year only partly inside the horizon gets the full cap.
 """
 
 from __future__ import annotations
@@ -33,10 +35,26 @@ def define_tenant_concentration(m: pyo.ConcreteModel, data: ModelData, cash: Cas
     total = pyo.quicksum(it_mw[o] * m.offer_accepted[o] for o in data.offer_ids)
     share = data.max_tenant_share
 
+    excess = grandfathered_excess_mw(data)
+
     @m.Constraint(sorted(set(tenants.values())), doc="one tenant's IT MW ≤ share of all leased")
     def tenant_share_cap(m, tenant):
         own = [o for o in data.offer_ids if tenants[o] == tenant]
-        return pyo.quicksum(it_mw[o] * m.offer_accepted[o] for o in own) <= share * total
+        return pyo.quicksum(it_mw[o] * m.offer_accepted[o] for o in own) \
+            <= share * total + excess.get(tenant, 0.0)
+
+
+def grandfathered_excess_mw(data: ModelData) -> dict[str, float]:
+    """IT MW by which a tenant's running leases already exceed the share cap of the running
+    leases alone: signed and running, they stay; the cap limits what is added to them."""
+    it_mw = data.offers["it_mw"].to_dict()
+    tenants = data.offers["tenant"].to_dict()
+    running_total = sum(it_mw[o] for o in data.running)
+    own: dict[str, float] = defaultdict(float)
+    for o in data.running:
+        own[tenants[o]] += it_mw[o]
+    return {t: mw - data.max_tenant_share * running_total for t, mw in own.items()
+            if mw > data.max_tenant_share * running_total + 1e-9}
 
 
 def _starts_by_year(m: pyo.ConcreteModel, data: ModelData, campus_ids) -> dict[int, list]:

@@ -64,12 +64,14 @@ def structure_key(inputs: Inputs, data: ModelData | None = None) -> str:
         "spot_rate_set": market.hpc_spot_rate_usd_per_kw_month > 0,
         # prices decide whether block starts are reduced (start_months), so it is structure
         "reduced_starts": reduction_applies(finance, inputs.campuses, spot),
+        "fixed_before": data.fixed_before,
         # which offers have tenant capex decides which phases get tenant_funded columns
         "tenant_capex": sorted(inputs.offers.index[inputs.offers["tenant_capex_pct"] > 0]),
     }
     digest = hashlib.sha256(json.dumps([settings, structure], sort_keys=True).encode())
     for name, frame in (("campuses", inputs.campuses), ("offers", inputs.offers),
-                        ("offer_phases", inputs.offer_phases)):
+                        ("offer_phases", inputs.offer_phases),
+                        ("construction", inputs.construction)):
         digest.update(frame.drop(columns=objective_only_columns(TABLES[name])).to_csv().encode())
     digest.update(pd.Series(inputs.market["month"]).to_csv().encode())
     return digest.hexdigest()

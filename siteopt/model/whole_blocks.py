@@ -25,6 +25,10 @@ one start is chosen, so the row says: the chosen lease needs its MW ready, round
 whole blocks. Summing over the starts (rather than a row per start) is what stops the LP
 from spreading an offer over neighbouring months to dodge the rounding. A row with a single
 start whose MW is already whole blocks is left out (``leases_within_ready_capacity`` says it).
+
+With an as-built state (I^0_c IT MW ready or under construction at the horizon start, in any
+size), capacity is I^0_c plus whole blocks: the cap is I^0_c + b_c ⌊(Ī_c − I^0_c) / b_c⌋, and
+the second family is not built at such a campus (ready MW need not be a multiple of b_c).
 """
 
 from __future__ import annotations
@@ -43,7 +47,9 @@ from siteopt.model.start_months import delivery_months
 def define_whole_blocks(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> None:
     block = data.campuses["hpc_block_it_mw"].to_dict()
     max_it = data.campuses["hpc_max_it_mw"].to_dict()
-    capacity = {c: block[c] * math.floor(max_it[c] / block[c] + 1e-9) for c in data.campus_ids}
+    initial = {c: data.initial_it_mw(c) for c in data.campus_ids}
+    capacity = {c: initial[c] + block[c] * math.floor((max_it[c] - initial[c]) / block[c] + 1e-9)
+                for c in data.campus_ids}
     term = data.offers["term_months"].astype(int).to_dict()
     horizon = data.horizon_months
     deliveries = {c: sorted(months) for c, months in delivery_months(data).items()}
@@ -70,6 +76,8 @@ def define_whole_blocks(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger)
 
     needs: dict[tuple[str, str, int], list] = {}
     for (offer_id, c), units in options.items():
+        if initial[c] > 0:
+            continue  # halls as built need not be whole blocks: no rounding to claim
         for d in sorted(own_deliveries[offer_id, c]):
             row = []
             for unit in units:

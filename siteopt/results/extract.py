@@ -70,9 +70,16 @@ def _timeline(data: ModelData, values: dict[str, np.ndarray],
     # IT MW started and ready are whole blocks (their balance rows add b_c × blocks); the
     # solver's values carry its feasibility tolerance, so they are read on that grid: an
     # empty construction site then shows 0 MW, not 1e-12
+    # (beyond the IT MW as built, which is whatever size the user entered)
     block = data.campuses["hpc_block_it_mw"].to_numpy(float)[:, None]
-    started, ready = (np.round(_by_campus_month(data, values, name, hold=True) / block) * block
-                      for name in ("it_started_mw", "it_ready_mw"))
+    months = np.arange(data.total_months)
+    as_built_started = np.array([[data.initial_it_mw(c)] for c in data.campus_ids], dtype=float)
+    as_built_ready = np.array([[data.as_built_ready_mw(c, t) for t in months]
+                               for c in data.campus_ids], dtype=float).reshape(-1, len(months))
+    started, ready = (base + np.round((_by_campus_month(data, values, name, hold=True) - base)
+                                      / block) * block
+                      for name, base in (("it_started_mw", as_built_started),
+                                         ("it_ready_mw", as_built_ready)))
     efficiency = data.campuses["fleet_efficiency_j_per_th"].to_numpy(float)[:, None]
     n = data.total_months
     return pd.DataFrame({

@@ -56,7 +56,8 @@ def leased_mw(data: ModelData, taken: list[Taken]) -> dict[str, np.ndarray]:
         u = t.unit
         end = min(u.start + int(term[u.offer_id]), n)
         for mw, after in u.phases:
-            leased[u.campus_id][min(u.start + after, n):end] += mw * t.value
+            # a running lease's phases delivered before the horizon lease from month 0
+            leased[u.campus_id][max(0, min(u.start + after, n)):end] += mw * t.value
     return leased
 
 

@@ -35,7 +35,9 @@ def assumptions(inputs: Inputs) -> dict[str, pd.DataFrame]:
     offers["campuses"] = [";".join(ids) for ids in offers["campuses"]]
     return {"scenario": pd.DataFrame(flat, columns=["key", "value"]),
             "campuses": inputs.campuses.reset_index(), "offers": offers,
-            "offer_phases": inputs.offer_phases.copy(), "market": inputs.market.copy()}
+            "offer_phases": inputs.offer_phases.copy(), "market": inputs.market.copy(),
+            **({"construction": inputs.construction.copy()} if len(inputs.construction)
+               else {})}
 
 
 def versions() -> dict[str, str]:

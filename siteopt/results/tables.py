@@ -18,6 +18,8 @@ class Results:
     company_month: pd.DataFrame
     kpis: pd.DataFrame | None = None
     assumptions: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # tables only some runs have, written as <name>.csv (a re-plan's changes and NPV bridge)
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def empty_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -28,8 +28,9 @@ def operating_lines(plan: Plan, capacity: Capacity,
         "mining_opex_usd": cm["mining_mw"] * cm["mining_opex_usd_per_mw_month"],
         "hpc_opex_usd": np.where(inside, capacity.ready * cm["hpc_opex_usd_per_it_mw_month"],
                                  opex_after),
-        "capex_usd": (capacity.started - capacity.ready) * cm["capex_usd_per_it_mw"]
-        / cm["build_months"],
+        # ready halls cost nothing more; halls under construction their remaining capex
+        "capex_usd": capacity.blocks_building * cm["capex_usd_per_it_mw"]
+        / cm["build_months"] + capacity.as_built_capex,
     }
 
 

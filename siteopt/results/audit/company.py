@@ -8,7 +8,7 @@ import pandas as pd
 
 from siteopt.contract import CAMPUS_SIGN, CASH_LINES, SIGN, Business
 from siteopt.inputs.months import days
-from siteopt.results.audit.plan import MW_TOL, SHOWN, USD_TOL, Plan, differs
+from siteopt.results.audit.plan import MW_TOL, SHOWN, USD_TOL, Plan, differs, limit_tol
 
 
 def check_company(plan: Plan, company_month: pd.DataFrame, npv_usd: float,
@@ -58,7 +58,8 @@ def _debt(plan: Plan, co: pd.DataFrame) -> list[str]:
                 for problem in _column(co, line, 0.0)]
     draws = co["debt_draw_usd"].to_numpy()
     landlord = (co["capex_usd"] - co["tenant_capex_usd"]).to_numpy()
-    over = np.cumsum(draws) > debt.max_ltc_pct / 100 * np.cumsum(landlord) + USD_TOL
+    allowed = debt.max_ltc_pct / 100 * np.cumsum(landlord)
+    over = np.cumsum(draws) > allowed + limit_tol(allowed)
     problems = [f"company {row.month}: debt drawn so far above max_ltc_pct of the landlord "
                 f"capex paid so far" for row in co[over].head(SHOWN).itertuples()]
     interest, principal, outstanding = _debt_schedule(debt, draws, plan.horizon)
@@ -134,7 +135,8 @@ def _cash(plan: Plan, co: pd.DataFrame) -> list[str]:
     problems = _column(co, "net_cash_usd", net) + \
         _column(co, "cash_balance_usd", balance.where(inside))
     if finance.opening_cash_usd is not None:
-        low = co[inside & (co["cash_balance_usd"] < finance.min_cash_usd - USD_TOL)]
+        low = co[inside & (co["cash_balance_usd"] < finance.min_cash_usd
+                           - limit_tol(co["cash_balance_usd"]))]
         problems += [f"company {row.month}: cash {row.cash_balance_usd:,.2f} below "
                      f"min_cash_usd" for row in low.head(SHOWN).itertuples()]
     return problems
@@ -149,7 +151,7 @@ def _capex_budget(plan: Plan, co: pd.DataFrame) -> list[str]:
     problems = []
     for year, usd in spent.items():
         cap = budget.get(year) if isinstance(budget, dict) else budget
-        if cap is not None and usd > cap + USD_TOL:
+        if cap is not None and usd > cap + limit_tol(cap):
             problems.append(f"{year}: landlord capex {usd:,.2f} exceeds the budget "
                             f"{cap:,.2f}")
     return problems

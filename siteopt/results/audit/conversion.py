@@ -20,12 +20,15 @@ class Capacity:
 
     started: pd.Series  # under construction or ready
     ready: pd.Series
+    blocks_building: pd.Series  # IT MW of blocks of the plan under construction
+    as_built_capex: pd.Series  # remaining capex of the halls under construction at the start
 
 
 def check_conversion(plan: Plan) -> tuple[Capacity, list[str]]:
     cm = plan.cm
     problems: list[str] = []
-    started, ready = plan.zeros(), plan.zeros()
+    started, ready, building, hall_capex = plan.zeros(), plan.zeros(), plan.zeros(), \
+        plan.zeros()
     by_year: dict[int, float] = defaultdict(float)
     by_region_year: dict[tuple[str, int], float] = defaultdict(float)
     for campus_id, rows in cm.groupby("campus_id"):
@@ -40,8 +43,16 @@ def check_conversion(plan: Plan) -> tuple[Capacity, list[str]]:
         full[starts.index.to_numpy()] = starts.to_numpy()
         cum = np.cumsum(full) * c["hpc_block_it_mw"]
         done = np.concatenate([np.zeros(int(c["build_months"])), cum])[: len(cum)]
-        started[rows.index] = cum[rows["t"].to_numpy()]
-        ready[rows.index] = done[rows["t"].to_numpy()]
+        t = rows["t"].to_numpy()
+        # as built: ready halls from month 0; halls under construction take power from
+        # month 0, are ready from their ready month, and are paid evenly until then
+        halls = plan.halls(campus_id)
+        ready0 = float(c["hpc_ready_it_mw"])
+        started[rows.index] = cum[t] + ready0 + sum(mw for _, mw, _ in halls)
+        ready[rows.index] = done[t] + ready0 + sum(
+            np.where(t >= r, mw, 0.0) for r, mw, _ in halls)
+        building[rows.index] = cum[t] - done[t]
+        hall_capex[rows.index] = sum(np.where(t < r, usd / r, 0.0) for r, _, usd in halls)
     problems += _supply_chain_caps(plan, by_year, by_region_year)
     problems += plan.at_rows((cm["it_ready_mw"] - ready).abs() > MW_TOL,
                              "it_ready_mw differs from block starts")
@@ -51,7 +62,7 @@ def check_conversion(plan: Plan) -> tuple[Capacity, list[str]]:
     problems += plan.at_rows(
         cm["mining_mw"] + cm["hpc_pue"] * started > cm["grid_mw"] + MW_TOL,
         "mining + PUE × IT MW started exceeds grid_mw (power_shared_with_mining)")
-    return Capacity(started, ready), problems
+    return Capacity(started, ready, building, hall_capex), problems
 
 
 def _campus_starts(plan: Plan, campus_id: str, c: pd.Series, starts: pd.Series) -> list[str]:
@@ -64,9 +75,10 @@ def _campus_starts(plan: Plan, campus_id: str, c: pd.Series, starts: pd.Series) 
     late = starts.index > plan.horizon - 1 - int(c["build_months"])
     if starts[late].sum() > 0:
         problems.append(f"{campus_id}: a block starts too late to be ready inside the horizon")
-    total = starts.sum() * c["hpc_block_it_mw"]
+    total = starts.sum() * c["hpc_block_it_mw"] + c["hpc_ready_it_mw"] \
+        + sum(mw for _, mw, _ in plan.halls(campus_id))
     if total > c["hpc_max_it_mw"] + MW_TOL:
-        problems.append(f"{campus_id}: {total:g} IT MW started exceeds hpc_max_it_mw")
+        problems.append(f"{campus_id}: {total:g} IT MW started or built exceeds hpc_max_it_mw")
     return problems
 
 

@@ -97,7 +97,11 @@ def _offer_delivery(plan: Plan, offer_id: str, offer: pd.Series, taken: pd.DataF
     s = min(starts)
     latest = parse_month(offer["latest_start"]) - plan.first
     early = parse_month(offer["earliest_start"]) - plan.first
-    if not (early <= s <= latest + int(offer["max_delay_months"])) or not \
+    if plan.running(offer_id):
+        if s != latest:
+            problems.append(f"{offer_id}: running lease started {label(plan.first + s)}, not "
+                            f"at its real start {offer['latest_start']}")
+    elif not (early <= s <= latest + int(offer["max_delay_months"])) or not \
             0 <= s < plan.horizon:
         problems.append(f"{offer_id}: start {label(plan.first + s)} outside its window")
     if not offer["split"] and taken["campus_id"].nunique() != 1:
@@ -128,7 +132,8 @@ def _row_cash(plan: Plan, months: _Months, offer_id: str, offer: pd.Series, d, s
     amounts = _rent(plan, months.t, at, offer, c, d.it_mw, start, delivery)
     capex, capex_settled = _tenant_capex(plan, months.t, at, offer, c, funded, delivery)
     shared, shared_settled = _offer_share(plan, months.t, at, offer,
-                                          d.it_mw / offer["it_mw"], start)
+                                          d.it_mw / offer["it_mw"], start,
+                                          plan.running(offer_id))
     return amounts + capex + shared, {**capex_settled, **shared_settled}, funded, \
         problems + found
 
@@ -157,7 +162,7 @@ def _tenant_capex(plan: Plan, t: np.ndarray, at: np.ndarray, offer: pd.Series, c
 
 
 def _offer_share(plan: Plan, t: np.ndarray, at: np.ndarray, offer: pd.Series, share: float,
-                 start: int) -> tuple[list[Amount], dict[str, float]]:
+                 start: int, running: bool) -> tuple[list[Amount], dict[str, float]]:
     """The row's share (by IT MW) of the offer's late penalty, prepayment and its credit."""
     latest = parse_month(offer["latest_start"]) - plan.first
     late = at & (t >= max(0, latest)) & (t < start)
@@ -165,7 +170,9 @@ def _offer_share(plan: Plan, t: np.ndarray, at: np.ndarray, offer: pd.Series, sh
                               share * offer["late_penalty_usd_per_month"])]
     if not offer["prepayment_usd"]:
         return amounts, {}
-    signing = parse_month(offer["signing_month"]) - plan.first if offer["signing_month"] else 0
+    # no signing month: the horizon start, or for a lease already running its start
+    signing = parse_month(offer["signing_month"]) - plan.first if offer["signing_month"] \
+        else min(0, start) if running else 0
     n = int(offer["prepayment_credit_months"])
     credit = share * offer["prepayment_usd"] / n
     amounts += [("prepayment_usd", at & (t == signing), share * offer["prepayment_usd"]),
@@ -199,10 +206,18 @@ def check_concentration(plan: Plan, accepted_mw: dict[str, float]) -> list[str]:
         return []
     tenants = plan.inputs.offers["tenant"]
     by_tenant: dict[str, float] = defaultdict(float)
+    running: dict[str, float] = defaultdict(float)
     for offer_id, mw in accepted_mw.items():
         by_tenant[tenants[offer_id]] += mw
+        if plan.running(offer_id):
+            running[tenants[offer_id]] += mw
+    # leases already running stay; a tenant whose running leases alone exceed the cap may
+    # keep that excess, and no more
+    running_total = sum(running.values())
+    allowed = {t: max(0.0, mw - cap / 100 * running_total) for t, mw in running.items()}
     return [f"tenant {tenant}: {mw / total:.1%} of leased IT MW exceeds max_tenant_share_pct "
-            f"{cap:g}" for tenant, mw in by_tenant.items() if mw > cap / 100 * total + MW_TOL]
+            f"{cap:g}" for tenant, mw in by_tenant.items()
+            if mw > cap / 100 * total + allowed.get(tenant, 0.0) + MW_TOL]
 
 
 def check_tenant_funding(plan: Plan, funded: dict[str, list[tuple[int, float]]],

@@ -8,11 +8,20 @@ import numpy as np
 import pandas as pd
 
 from siteopt.inputs import Inputs
+from siteopt.inputs.as_built import is_running
 from siteopt.inputs.months import parse_month
 from siteopt.inputs.schema import Scenario
 
 MW_TOL = 1e-6
 USD_TOL = 0.005  # half a cent
+# HiGHS solves money rows in million USD to its feasibility tolerance: a running sum of
+# billions (debt against capex, cash against the floor) can miss by 1e-12 of itself
+RELATIVE_TOL = 1e-12
+
+
+def limit_tol(amount) -> float | np.ndarray:
+    """Tolerance of a limit on a running sum of USD: half a cent, or 1e-12 of the amount."""
+    return USD_TOL + RELATIVE_TOL * np.abs(amount)
 SHOWN = 5  # rows named per kind of problem
 
 
@@ -37,6 +46,16 @@ class Plan:
         finance = self.scenario.finance
         return finance.value_beyond_horizon and \
             finance.terminal_value.method == "beyond_horizon"
+
+    def halls(self, campus_id: str) -> list[tuple[int, float, float]]:
+        """(ready month number, IT MW, remaining capex) of the campus's halls under
+        construction at the horizon start."""
+        rows = self.inputs.construction[self.inputs.construction["campus_id"] == campus_id]
+        return [(parse_month(h.ready_month) - self.first, float(h.it_mw),
+                 float(h.capex_remaining_usd)) for h in rows.itertuples()]
+
+    def running(self, offer_id: str) -> bool:
+        return is_running(_Attributes(self.inputs.offers.loc[offer_id]), self.first)
 
     def zeros(self) -> pd.Series:
         return pd.Series(0.0, index=self.cm.index)
@@ -76,3 +95,13 @@ def read_plan(inputs: Inputs, campus_month: pd.DataFrame, leases: pd.DataFrame) 
 def differs(found: pd.Series, expected, tol: float = USD_TOL) -> pd.Series:
     """Where a written column is off its expected value (absolute, plus 1e-9 relative)."""
     return (found - expected).abs() > tol + 1e-9 * np.abs(expected)
+
+
+class _Attributes:
+    """A table row read by attribute, as is_running reads it."""
+
+    def __init__(self, row: pd.Series):
+        self._row = row
+
+    def __getattr__(self, name: str):
+        return self._row[name]

@@ -18,6 +18,8 @@ SUMMARY_HEADERS = [
     ("outside_pct", "outside HiGHS %"),
     ("peak_mb", "peak MB"), ("vars", "variables"), ("cons", "constraints"),
     ("ints", "integers"), ("status", "status"), ("gap_pct", "gap %"),
+    ("first_plan_s", "first plan s"), ("root_gap_pct", "root gap %"),
+    ("to_1pct_s", "HiGHS s to 1 %"),
     ("wall_s", "process wall s"), ("cpu_s", "process CPU s"),
     ("others", "other load (cores)"),
 ]
@@ -35,10 +37,60 @@ def _fmt(values: list[float], digits: int = 1) -> str:
     return f"{med:.{digits}f} [{min(values):.{digits}f}–{max(values):.{digits}f}]"
 
 
+def group_label(row: dict[str, Any]) -> str:
+    """'M', or 'M funded', 'M funded finance_start=false': size, variant, candidate."""
+    parts = [str(row["size"])]
+    if row.get("variant") not in (None, "", "plan"):
+        parts.append(str(row["variant"]))
+    if row.get("candidate"):
+        parts.append(str(row["candidate"]))
+    return " ".join(parts)
+
+
 def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per size: median [min–max] over seeds of each measure, as display strings."""
-    return [_size_summary(size, [r for r in rows if r["size"] == size])
-            for size in dict.fromkeys(r["size"] for r in rows)]
+    """Per size (and variant and candidate): median [min–max] over seeds of each measure, as
+    display strings."""
+    return [_size_summary(label, [r for r in rows if group_label(r) == label])
+            for label in dict.fromkeys(group_label(r) for r in rows)]
+
+
+# Targets of issue 14 (HiGHS seconds to a 1 % gap, every seed), shown, never asserted.
+TARGETS = (("L", "funded", 120.0), ("L", "plan", 30.0), ("XL", "plan", 120.0))
+
+
+def target_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """For each target whose size and variant were run: on how many seeds it was met."""
+    lines = []
+    for size, variant, limit in TARGETS:
+        runs = [r for r in rows if r["size"] == size
+                and (r.get("variant") or "plan") == variant and not r.get("candidate")]
+        if not runs:
+            continue
+        times = [r.get("to_1pct_s") for r in runs]
+        met = sum(t is not None and t <= limit for t in times)
+        shown = ", ".join("never" if t is None else f"{t:.0f} s" for t in times)
+        lines.append(f"target {size} {variant}: 1 % within {limit:.0f} s on every seed — "
+                     f"{'met' if met == len(runs) else 'not met'} ({met} of {len(runs)}: "
+                     f"{shown})")
+    return lines
+
+
+def candidate_ratios(rows: list[dict[str, Any]], measure: str = "highs_s") -> list[str]:
+    """For each size and variant with several candidates: each candidate's `measure` over the
+    first candidate's on the same portfolio (seed), median [min–max] over seeds."""
+    lines = []
+    for size, variant in dict.fromkeys((r["size"], r.get("variant")) for r in rows):
+        runs = [r for r in rows if r["size"] == size and r.get("variant") == variant]
+        names = list(dict.fromkeys(r.get("candidate") or "" for r in runs))
+        if len(names) < 2:
+            continue
+        by = {(r.get("candidate") or "", r["seed"]): r.get(measure) for r in runs}
+        for name in names[1:]:
+            ratios = [by[name, s] / by[names[0], s] for s in {r["seed"] for r in runs}
+                      if by.get((name, s)) and by.get((names[0], s))]
+            lines.append(f"{size} {variant or 'plan'}: {measure} of {name} / {names[0]} = "
+                         f"{_fmt(ratios, 2)} over {len(ratios)} seed(s)")
+    return lines
 
 
 def _size_summary(size: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -59,7 +111,8 @@ def _size_summary(size: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "vars": _fmt(col("variables"), 0), "cons": _fmt(col("constraints"), 0),
         "ints": _fmt(col("integers"), 0),
         "status": ", ".join(f"{s} {statuses.count(s)}" for s in sorted(set(statuses))),
-        "gap_pct": _fmt(col("mip_gap_pct"), 2),
+        "gap_pct": _fmt(col("mip_gap_pct"), 2), "first_plan_s": _fmt(col("first_plan_s")),
+        "root_gap_pct": _fmt(col("root_gap_pct")), "to_1pct_s": _fmt(col("to_1pct_s")),
         "cpu_s": _fmt(col("cpu_s")), "wall_s": _fmt(col("wall_s")),
         "others": _fmt(col("others_cores"), 2),
     }
@@ -73,6 +126,9 @@ def print_summary(rows: list[dict[str, Any]], batch: list[dict[str, Any]] | None
     console = Console(width=None if sys.stdout.isatty() else 160)
     if rows:
         console.print(_sizes_table(summarize(rows)))
+        for line in candidate_ratios(rows, "total_s") + candidate_ratios(rows, "wall_s") \
+                + target_lines(rows):
+            console.print(escape(line))
     if batch:
         console.print(_batch_table(batch))
         console.print(escape(batch_speedup(batch)))

@@ -23,13 +23,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from siteopt.runs.bench.synthetic import batch_scenarios, generate, write_synthetic
+from siteopt.runs.bench.synthetic import (
+    batch_scenarios,
+    generate,
+    with_variant,
+    write_synthetic,
+)
 
 RUN_COLUMNS = [
-    "size", "seed", "commit", "campuses", "months", "offers", "variables", "constraints",
-    "integers",
-    "status", "mip_gap_pct", "npv_usd", "time_limit_s", "load_s", "prepare_s", "build_model_s",
-    "compile_s", "build_s", "highs_s", "extract_s", "audit_s", "write_s", "workbook_s",
+    "size", "variant", "candidate", "seed", "commit", "campuses", "months", "offers",
+    "variables", "constraints", "integers",
+    "status", "mip_gap_pct", "npv_usd", "first_plan_s", "root_gap_pct", "to_1pct_s",
+    "time_limit_s", "load_s", "prepare_s",
+    "build_model_s", "compile_s", "build_s", "highs_s", "extract_s", "audit_s", "write_s",
+    "workbook_s",
     "total_s", "outside_highs_pct", "wall_s", "import_s", "cpu_s", "peak_mb",
     "busy_cores_before", "others_cores", "error",
 ]
@@ -171,6 +178,9 @@ def run_one(scenario_path: Path, outdir: Path, workbook: bool = True,
         "variables": size.get("variables"), "constraints": size.get("constraints"),
         "integers": size.get("integers"), "status": status,
         "mip_gap_pct": summary.get("mip_gap_pct"), "npv_usd": summary.get("npv_usd"),
+        "first_plan_s": (summary.get("search") or {}).get("first_plan_seconds"),
+        "root_gap_pct": (summary.get("search") or {}).get("root_gap_pct"),
+        "to_1pct_s": (summary.get("search") or {}).get("seconds_to_1pct"),
         "time_limit_s": inputs.scenario.solver.time_limit_s,
         "load_s": load, "prepare_s": stages.get("prepare"),
         "build_model_s": stages.get("build"), "compile_s": _compile_seconds(build, stages),
@@ -224,26 +234,38 @@ def _run_in_subprocess(scenario: Path, outdir: Path, workbook: bool, timeout_s: 
 def bench_sizes(sizes: list[str], seeds: int = 3, time_limit_s: float = 120.0,
                 mip_gap_pct: float = 1.0, workbook: bool = True,
                 profile_dir: Path | None = None, wait_idle_s: float = 0.0,
-                on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Every size × seed (seeds 1..`seeds`) in its own subprocess; one row per run. With
-    `wait_idle_s` each run first waits (that long at most) for the machine to be idle."""
+                on_row: Callable[[dict[str, Any]], None] | None = None,
+                variants: tuple[str, ...] = ("plan",),
+                candidates: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every size × seed (seeds 1..`seeds`) × variant (`plan`, `funded`) × candidate in its
+    own subprocess; one row per run. `candidates` name solver settings to compare on the
+    same portfolios side by side (their order alternates from seed to seed, so a machine
+    that slows down does not favour one). With `wait_idle_s` each run first waits (that long
+    at most) for the machine to be idle."""
     rows = []
+    candidates = candidates or {"": {}}
     with tempfile.TemporaryDirectory(prefix="siteopt-bench-") as tmp:
         for size in sizes:
             for seed in range(1, seeds + 1):
-                folder = Path(tmp) / f"{size}-{seed}"
-                scenario = write_synthetic(generate(size, seed), folder, threads=1,
-                                           time_limit_s=time_limit_s, mip_gap_pct=mip_gap_pct)
-                profile = profile_dir / f"{size}-{seed}.prof" if profile_dir else None
-                busy = _busy_before(wait_idle_s)
-                row = {"size": size, "seed": seed, "commit": source_version(),
-                       "time_limit_s": time_limit_s, "busy_cores_before": busy,
-                       **_run_in_subprocess(scenario, folder / "out", workbook,
-                                            timeout_s=max(900.0, 10 * time_limit_s),
-                                            profile=profile)}
-                rows.append({c: row.get(c) for c in RUN_COLUMNS})
-                if on_row:
-                    on_row(rows[-1])
+                for variant in variants:
+                    portfolio = with_variant(generate(size, seed), variant)
+                    names = list(candidates)
+                    for name in names if seed % 2 else names[::-1]:
+                        folder = Path(tmp) / f"{size}-{seed}-{variant}-{name or 'run'}"
+                        scenario = write_synthetic(portfolio, folder, threads=1,
+                                                   time_limit_s=time_limit_s,
+                                                   mip_gap_pct=mip_gap_pct, **candidates[name])
+                        profile = profile_dir / f"{folder.name}.prof" if profile_dir else None
+                        busy = _busy_before(wait_idle_s)
+                        row = {"size": size, "variant": variant, "candidate": name,
+                               "seed": seed, "commit": source_version(),
+                               "time_limit_s": time_limit_s, "busy_cores_before": busy,
+                               **_run_in_subprocess(scenario, folder / "out", workbook,
+                                                    timeout_s=max(900.0, 10 * time_limit_s),
+                                                    profile=profile)}
+                        rows.append({c: row.get(c) for c in RUN_COLUMNS})
+                        if on_row:
+                            on_row(rows[-1])
     return rows
 
 

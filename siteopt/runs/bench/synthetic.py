@@ -33,9 +33,19 @@ BASE_MARKET: dict[str, Any] = {
     "network_hashrate_growth_pct_per_year": 12,
     "fees_btc_per_block": 0.025,
     "block_subsidy_btc": 3.125,
-    "halving_months": ["2028-04", "2032-04"],
+    "halving_months": ["2028-04", "2032-04", "2036-04"],
 }
 BASE_FINANCE: dict[str, Any] = {"discount_rate_pct_per_year": 10, "value_beyond_horizon": True}
+# The finance of scenarios/funded.yaml (a test keeps them equal), for the example portfolio's
+# 1,285 IT MW of HPC potential; `funded_finance` scales its USD and BTC to a portfolio's.
+FUNDED_FINANCE: dict[str, Any] = {
+    "opening_cash_usd": 400_000_000, "min_cash_usd": 100_000_000, "btc_treasury_btc": 1500,
+    "capex_budget_usd_per_year": 2_500_000_000,
+    "debt": {"max_ltc_pct": 80, "rate_pct_per_year": 8, "tenor_months": 120,
+             "amortisation": "level"},
+}
+EXAMPLE_HPC_MAX_IT_MW = 1285
+VARIANTS = ("plan", "funded")
 
 # (region, power price range USD/MWh): 26-45 for the best US miners, 55-70 hosted, Quebec ~40.
 REGIONS: list[tuple[str, float, float, float]] = [  # region, weight, low, high
@@ -436,3 +446,26 @@ def batch_scenarios(folder: Path, count: int) -> list[Path]:
         path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
         files.append(path)
     return files
+
+
+def funded_finance(synthetic: Synthetic) -> dict[str, Any]:
+    """FUNDED_FINANCE scaled to the portfolio: cash, floor, treasury and budget in proportion to
+    its HPC potential (IT MW), debt terms as they are."""
+    scale = sum(c["hpc_max_it_mw"] for c in synthetic.campuses) / EXAMPLE_HPC_MAX_IT_MW
+    finance = json.loads(json.dumps(FUNDED_FINANCE))
+    for key in ("opening_cash_usd", "min_cash_usd", "capex_budget_usd_per_year"):
+        finance[key] = round(finance[key] * scale, -6)
+    finance["btc_treasury_btc"] = round(finance["btc_treasury_btc"] * scale)
+    return finance
+
+
+def with_variant(synthetic: Synthetic, variant: str) -> Synthetic:
+    """The portfolio as benchmarked: `plan` as generated, `funded` with the funded finance."""
+    if variant == "plan":
+        return synthetic
+    from dataclasses import replace
+
+    scenario = json.loads(json.dumps(synthetic.scenario))
+    scenario["finance"] = {**scenario["finance"], **funded_finance(synthetic)}
+    scenario["name"] += "-funded"
+    return replace(synthetic, scenario=scenario)
