@@ -245,18 +245,8 @@ def _check_offers(offers: pd.DataFrame, raw: RawTable, campuses: pd.DataFrame,
             problems.add(raw.where(row, "latest_start"),
                          f"{o.latest_start} is before earliest_start {o.earliest_start}")
             continue
-        delay = int(o.max_delay_months or 0)
-        late += delay
-        outside = None
-        if is_running(o, first):
-            pass  # a lease already running: checked in as_built
-        elif late < first:
-            closes = f"{label(late)}, with {delay} months' delay" if delay else label(late)
-            outside = f"its start window closes ({closes}) before the horizon starts " \
-                      f"({label(first)})"
-        elif early > last:
-            outside = f"its start window opens ({o.earliest_start}) after the horizon ends " \
-                      f"({label(last)})"
+        late += int(o.max_delay_months or 0)
+        outside = _outside_horizon(o, early, late, first, last)
         if outside and o.signed:
             problems.add(raw.where(row, "latest_start" if late < first else "earliest_start"),
                          f"signed lease {o.offer_id}: {outside}" + (
@@ -285,6 +275,21 @@ def _check_offers(offers: pd.DataFrame, raw: RawTable, campuses: pd.DataFrame,
             else:
                 warnings.append(f"{raw.where(row, 'it_mw')}: offer {o.offer_id}: {message}; "
                                 f"it can never be accepted")
+
+
+def _outside_horizon(o: Any, early: int, late: int, first: int, last: int) -> str | None:
+    """Why an offer's start window (`late` with its delay) misses the horizon, or None; a
+    lease already running is checked in as_built."""
+    delay = int(o.max_delay_months or 0)
+    if is_running(o, first):
+        return None
+    if late < first:
+        closes = f"{label(late)}, with {delay} months' delay" if delay else label(late)
+        return f"its start window closes ({closes}) before the horizon starts ({label(first)})"
+    if early > last:
+        return f"its start window opens ({o.earliest_start}) after the horizon ends " \
+               f"({label(last)})"
+    return None
 
 
 def _check_prepayment_terms(offers: pd.DataFrame, phases: pd.DataFrame, raw: RawTable,

@@ -43,10 +43,7 @@ def monthly_flows(m: pyo.ConcreteModel, cash: CashLedger, lines: Iterable[str], 
     usd = (f["usd_per_unit"] * f["line"].map(SIGN) / USD_PER_MUSD).to_numpy()
     months = f["month"].to_numpy()
     last = int(months.max()) if len(months) else -1
-    per_element: dict[tuple[str, int], dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    for var, position, month, amount in zip(f["var"].to_numpy(), f["position"].to_numpy(),
-                                            months, usd):
-        per_element[var, int(position)][int(month)] += amount
+    per_element = _by_element(f["var"].to_numpy(), f["position"].to_numpy(), months, usd)
     direct: dict[int, list] = defaultdict(list)
     changes: dict[int, list] = defaultdict(list)
     elements = {v: list(m.component(v).values()) for v, _ in per_element if v != CONSTANT}
@@ -81,6 +78,14 @@ def monthly_flows(m: pyo.ConcreteModel, cash: CashLedger, lines: Iterable[str], 
         out[t] = out.get(t, 0.0) + pyo.quicksum(terms)
     cash.flows[name] = out
     return out
+
+
+def _by_element(variables, positions, months, usd) -> dict[tuple[str, int], dict[int, float]]:
+    """Million USD per month of each ledger element (variable name, position)."""
+    per_element: dict[tuple[str, int], dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for var, position, month, amount in zip(variables, positions, months, usd):
+        per_element[var, int(position)][int(month)] += amount
+    return per_element
 
 
 def _steps(by_month: dict[int, float], last: int) -> dict[int, float]:

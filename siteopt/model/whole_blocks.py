@@ -79,13 +79,7 @@ def define_whole_blocks(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger)
         if initial[c] > 0:
             continue  # halls as built need not be whole blocks: no rounding to claim
         for d in sorted(own_deliveries[offer_id, c]):
-            row = []
-            for unit in units:
-                if unit.start <= d < unit.start + term[offer_id]:
-                    mw = unit.delivered_mw(d, horizon)
-                    whole = block[c] * math.ceil(mw / block[c] - 1e-9)
-                    if whole > 0:
-                        row.append((whole, unit.var, whole > mw + 1e-9))
+            row = _rounded_row(units, d, term[offer_id], block[c], horizon)
             # a row without rounding is implied by leases_within_ready_capacity; rows over
             # several starts are kept anyway because the benchmark was measured with them
             if any(rounded for _, _, rounded in row) or len(row) > 1:
@@ -98,6 +92,19 @@ def define_whole_blocks(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger)
     m.lease_needs_whole_blocks = pyo.Constraint(
         list(needs), rule=lambda m, o, c, d: pyo.quicksum(needs[o, c, d]) <= m.it_ready_mw[c, d],
         doc="an accepted lease needs its MW ready, rounded up to whole blocks [IT MW]")
+
+
+def _rounded_row(units: list, d: int, term: int, block: float, horizon: int) -> list:
+    """(IT MW rounded up to whole blocks, variable, whether rounding added MW) of each start
+    of one offer at one campus that is active in month d."""
+    row = []
+    for unit in units:
+        if unit.start <= d < unit.start + term:
+            mw = unit.delivered_mw(d, horizon)
+            whole = block * math.ceil(mw / block - 1e-9)
+            if whole > 0:
+                row.append((whole, unit.var, whole > mw + 1e-9))
+    return row
 
 
 def _most(by_offer_start: dict[tuple[str, int], float]) -> float:
