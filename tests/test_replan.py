@@ -373,3 +373,18 @@ def test_report_rebuilds_the_what_changed_sheet(case, tmp_path):
     ws = openpyxl.load_workbook(book_path)["What changed"]
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert "lease O1: from 2027-07 at C1 10 IT MW → declined" in texts
+
+
+def test_miners_sold_follow_the_actuals_at_a_campus_that_has_them(case, tmp_path):
+    """With a salvage value, miners that no longer fit beside a hall must be sold. The old
+    plan (mining only) sold none; the actuals start a block in 2027-01, so 12.5 MW no longer
+    fit: the re-plan sells them (not fixed to the old plan's 0) and is feasible."""
+    _, folder = solved_folder(case, tmp_path, campus={"asic_salvage_usd_per_mw": 100_000},
+                              offers=[{**OFFER, "rate_usd_per_kw_month": 1}])
+    actuals = write_actuals(tmp_path, [["C1", f"2027-0{m}", 87.5, int(m == 1), None,
+                                        "O1" if m == 7 else None] for m in range(1, 8)])
+    new = replan(folder, "2027-08", actuals=actuals)
+    assert new.summary["status"] == "optimal", new.summary.get("diagnosis")
+    cm = new.campus_month
+    assert float(cm.loc[cm["month"] == "2027-01", "miners_sold_mw"].iloc[0]) >= 12.5 - 1e-6
+    assert new.summary["audit"]["passed"]

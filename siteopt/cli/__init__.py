@@ -319,8 +319,10 @@ def replan(result_dir: Path, from_month: str, scenario: Path | None, actuals: Pa
         sys.exit(EXIT_INPUT)
     print_plan(results)
     for step in results.summary["replan"]["bridge"]:
-        _err(f"  {step['step']:<52} {step['usd'] / 1e6:>14,.1f} M USD"
-             + (f"  ({step['note']})" if step["note"] else ""))
+        _err(f"  {step['step']:<52} {step['usd'] / 1e6:>14,.1f} M USD")
+        if step["note"]:  # why a stage could not be valued; whole in npv_bridge.csv
+            note = step["note"] if len(step["note"]) <= 200 else step["note"][:199] + "…"
+            _err(f"      ({note})")
     _err(f"{results.summary['replan']['changed_decisions']} decisions changed from "
          f"{from_month} (changes.csv). Results in {outdir}/")
 

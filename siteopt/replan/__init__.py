@@ -109,7 +109,7 @@ def replan(result_dir: Path, from_month: str, scenario: Path | None = None,
 def _old_inputs(result_dir: Path, summary: dict, required: bool) -> Inputs | None:
     """The old plan's inputs, re-read from its scenario file when that still holds the same
     inputs (its input hash); None (or, when `required`, an error) otherwise."""
-    path = summary.get("scenario_file")
+    path = summary.get("scenario_file_resolved") or summary.get("scenario_file")
     hint = "; give the scenario to re-plan with: --scenario FILE"
     if not path or not Path(path).is_file():
         if required:

@@ -6,6 +6,9 @@ blocks started, and the leases that started there then (`none`: no lease started
 named in `leases_started` move there and then, whatever the old plan had for them.
 `it_ready_mw` is a check: IT MW ready follow from the blocks started `build_months` earlier
 (and the as-built halls); a hall that came in late is entered as a block started later.
+Miners sold are not part of the actuals: at a campus that has actuals rows they are decided
+by the re-plan (at least what no longer fits beside the actual halls must be sold), not fixed
+to the old plan's.
 """
 
 from __future__ import annotations
@@ -83,9 +86,13 @@ def apply_actuals(decisions: list[Decision], actuals: pd.DataFrame,
         if a.leases_started:
             emptied.add((a.campus_id, t))
             moved |= {o for o in a.leases_started if o != NONE}
+    # miners sold are not in the actuals: at a campus with actuals they follow from them
+    # (the model sells what no longer fits beside the actual halls), so they are not fixed
+    actual_campuses = set(actuals["campus_id"])
     kept = [d for d in by_key.values()
             if not (d.variable == "lease_accepted" and (d.index[0] in moved
-                                                       or (d.index[1], d.index[2]) in emptied))]
+                                                       or (d.index[1], d.index[2]) in emptied))
+            and not (d.variable == "miners_sold_mw" and d.index[0] in actual_campuses)]
     for a in actuals.itertuples():
         t = parse_month(a.month) - first
         for offer_id in a.leases_started or ():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import platform
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -56,6 +57,8 @@ def run_summary(inputs: Inputs, outcome: SolveOutcome, npv: float,
         "scenario": scenario.name,
         "description": scenario.description,
         "scenario_file": str(inputs.scenario_path),
+        # where it was, wherever the run was started from (siteopt replan re-reads it)
+        "scenario_file_resolved": str(Path(inputs.scenario_path).resolve()),
         "status": outcome.status,
         "highs_status": outcome.highs_status,
         "npv_usd": npv,
