@@ -285,14 +285,15 @@ def fit_widths(ws: Worksheet, minimum: float = 8, maximum: float = 60,
                skip_rows: set[int] | None = None, first_row: int = 1) -> None:
     """Column widths from the longest shown value (Excel has no autofit on open)."""
     widths: dict[int, int] = {}
-    for row in ws.iter_rows(min_row=first_row):
-        for cell in row:
-            if cell.value is None or (skip_rows and cell.row in skip_rows):
-                continue
-            length = _shown_length(cell.value, cell.number_format)
-            if cell.font is not None and cell.font.b:
-                length = int(length * 1.1) + 1
-            widths[cell.column] = max(widths.get(cell.column, 0), length)
+    looks = _Looks()
+    for cell in _cells_from(ws, first_row):
+        if cell.value is None or (skip_rows and cell.row in skip_rows):
+            continue
+        fmt, bold, _ = looks.of(cell)
+        length = _shown_length(cell.value, fmt)
+        if bold:
+            length = int(length * 1.1) + 1
+        widths[cell.column] = max(widths.get(cell.column, 0), length)
     for column, length in widths.items():
         ws.column_dimensions[get_column_letter(column)].width = \
             max(minimum, min(maximum, length + 2))
@@ -300,18 +301,44 @@ def fit_widths(ws: Worksheet, minimum: float = 8, maximum: float = 60,
 
 def fit_row_heights(ws: Worksheet, first_row: int = 1, line_points: float = 15.0) -> None:
     """Rows tall enough for their wrapped cells (viewers do not always re-measure them)."""
-    for row in ws.iter_rows(min_row=first_row):
-        lines = 1
-        for cell in row:
-            if cell.value is None or not (cell.alignment and cell.alignment.wrap_text):
-                continue
-            width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
-            per_line = max(1.0, width * 1.05 - 1)
-            need = sum(max(1, math.ceil(len(part) / per_line))
-                       for part in str(cell.value).split("\n"))
-            lines = max(lines, need)
-        if lines > 1:
-            ws.row_dimensions[row[0].row].height = line_points * lines
+    lines: dict[int, int] = {}
+    looks = _Looks()
+    for cell in _cells_from(ws, first_row):
+        if cell.value is None or not looks.of(cell)[2]:
+            continue
+        width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
+        per_line = max(1.0, width * 1.05 - 1)
+        need = sum(max(1, math.ceil(len(part) / per_line))
+                   for part in str(cell.value).split("\n"))
+        lines[cell.row] = max(lines.get(cell.row, 1), need)
+    for row, count in lines.items():
+        if count > 1:
+            ws.row_dimensions[row].height = line_points * count
+
+
+def _cells_from(ws: Worksheet, first_row: int):
+    """The cells written on a sheet from `first_row` on (no empty cells are created)."""
+    return (cell for (row, _), cell in ws._cells.items() if row >= first_row)
+
+
+class _Looks:
+    """(number format, bold, wrapped) of a cell, read once per distinct cell style: reading
+    openpyxl's style descriptors cell by cell is most of the cost of fitting a large sheet."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple, tuple[str, bool, bool]] = {}
+
+    def of(self, cell) -> tuple[str, bool, bool]:
+        style = getattr(cell, "_style", None)
+        key = tuple(style) if style is not None else None
+        found = self._seen.get(key) if key is not None else None
+        if found is None:
+            font, alignment = cell.font, cell.alignment
+            found = (cell.number_format, bool(font is not None and font.b),
+                     bool(alignment is not None and alignment.wrap_text))
+            if key is not None:
+                self._seen[key] = found
+        return found
 
 
 def report_sheet(ws: Worksheet, title_rows: str | None = None, title_columns: str | None = None,
