@@ -113,9 +113,12 @@ class Fixings(Protocol):
 
 @dataclass
 class _Run:
-    results: Results
+    results: Results | None  # None: asked for the plan only (a start for another solve)
     built: BuiltModel | None = None
     compiled: Compiled | None = None
+    solution: dict | None = None  # every variable's value by (name, index), when solved
+    npv_usd: float | None = None
+    status: str = ""
 
 
 def solve_plan(inputs: Inputs, log: bool = False,
@@ -132,7 +135,7 @@ def solve_plan(inputs: Inputs, log: bool = False,
 
 
 def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = None,
-           fixings: Fixings | None = None) -> _Run:
+           fixings: Fixings | None = None, plan_only: bool = False) -> _Run:
     stages = _Stages(on_stage)
     with stages.stage("prepare"):
         data = prepare(inputs)
@@ -176,7 +179,10 @@ def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = N
         return _Run(unsolved(inputs, outcome, timings, diagnosis))
     if outcome.status not in ("optimal", "feasible"):
         return _Run(unsolved(inputs, outcome, timings))
-    LAST_PLANS.put(plan_key, solution_by_name(built.model))
+    solution = solution_by_name(built.model)
+    LAST_PLANS.put(plan_key, solution)
+    if plan_only:  # no tables, no audit: the plan is a start, not a result
+        return _Run(None, built, compiled, solution, outcome.npv_objective_usd, outcome.status)
     with stages.stage("extract"):
         results = extract(inputs, built, outcome, timings)
     with stages.stage("audit"):
@@ -194,13 +200,6 @@ def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = N
     return _Run(results, built, compiled)
 
 
-@dataclass
-class _Presolve:
-    solution: dict
-    npv_usd: float | None
-    status: str
-
-
 # a start need not be proven near-optimal: its plan is improved by the funded solve
 START_GAP_PCT = 2.0
 
@@ -212,7 +211,7 @@ def _finance_start_applies(inputs: Inputs) -> bool:
         or finance.btc_treasury_btc > 0)
 
 
-def _finance_start(inputs: Inputs, fixings: Fixings | None) -> _Presolve | None:
+def _finance_start(inputs: Inputs, fixings: Fixings | None) -> _Run | None:
     """The plan under the capex budget alone (no debt, cash floor or treasury), as a start
     for the funded model: its LP relaxation is far tighter, so its plan comes in seconds, and
     HiGHS, given its blocks and leases, finds the debt draws and BTC sales (or drops it when
@@ -226,11 +225,8 @@ def _finance_start(inputs: Inputs, fixings: Fixings | None) -> _Presolve | None:
         "mip_gap_pct": max(scenario.solver.mip_gap_pct, START_GAP_PCT)})
     plain = dataclasses.replace(inputs, scenario=scenario.model_copy(
         update={"finance": finance, "solver": solver}))
-    run = _solve(plain, fixings=fixings)
-    if run.built is None:
-        return None
-    return _Presolve(solution_by_name(run.built.model), run.results.summary.get("npv_usd"),
-                     run.results.summary["status"])
+    run = _solve(plain, fixings=fixings, plan_only=True)
+    return run if run.solution is not None else None
 
 
 # Variables of conversion: fixed at 0 for the mining-only baseline.

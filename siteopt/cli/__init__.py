@@ -113,6 +113,11 @@ def _warn(warnings: tuple[str, ...]) -> None:
 
 
 SCENARIO = click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False))
+MIP_GAP = click.option("--mip-gap-pct", type=click.FloatRange(min=0, max=100),
+                       help="Stop at this relative MIP gap (%), overriding the scenario.")
+TIME_LIMIT = click.option("--time-limit", "time_limit_s",
+                          type=click.FloatRange(min=0, min_open=True),
+                          help="Seconds HiGHS may run, overriding the scenario.")
 PORTFOLIO = click.option(
     "--portfolio", type=click.Path(path_type=Path),
     help="Portfolio folder or .xlsx to use instead of the scenario's (may be outside the "
@@ -199,10 +204,8 @@ def schema(fmt: str) -> None:
 @SCENARIO
 @click.option("-o", "--outdir", type=click.Path(path_type=Path, file_okay=False),
               help="Result folder [default: out/<scenario name>].")
-@click.option("--mip-gap-pct", type=click.FloatRange(min=0, max=100),
-              help="Stop at this relative MIP gap (%), overriding the scenario.")
-@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True),
-              help="Seconds HiGHS may run, overriding the scenario.")
+@MIP_GAP
+@TIME_LIMIT
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @click.option("--no-workbook", is_flag=True, help="Skip plan.xlsx.")
@@ -220,9 +223,7 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
       siteopt solve scenarios/base.yaml -o out/base --mip-gap-pct 0.5
     """
     from siteopt.api import solve_inputs, with_solver_options
-    from siteopt.export.files import WriteError
-    from siteopt.export.results_folder import check_outdir, write_results
-    from siteopt.export.swap import FolderBusy
+    from siteopt.export.results_folder import check_outdir
     from siteopt.export.terminal import print_plan
     from siteopt.inputs import load_inputs
 
@@ -234,6 +235,22 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     _err(f"Solving {inputs.scenario.name} ({len(inputs.campuses)} campuses, "
          f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months)...")
     results = solve_inputs(inputs)
+    _write_run(results, outdir, no_workbook, as_json, f"Scenario {inputs.scenario.name} is "
+                                                      f"infeasible: no plan meets every "
+                                                      f"requirement.")
+    print_plan(results)
+    _err(f"Results in {outdir}/")
+
+
+def _write_run(results: Any, outdir: Path, no_workbook: bool, as_json: bool,
+               infeasible: str) -> None:
+    """Write a run's result folder and say how it ended; returns only when it has a plan.
+    Without a plan (a limit reached) nothing is written (exit 3); an infeasible run is
+    written with its diagnosis (exit 1); a failed write leaves the previous run (exit 1)."""
+    from siteopt.export.files import WriteError
+    from siteopt.export.results_folder import write_results
+    from siteopt.export.swap import FolderBusy
+
     status = results.summary["status"]
     if status == "no_solution":
         _err("No plan found within the limits (time limit too short?); nothing was written.")
@@ -248,12 +265,10 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     if as_json:
         click.echo((outdir / "summary.json").read_text(encoding="utf-8"), nl=False)
     if status == "infeasible":
-        _err(f"Scenario {inputs.scenario.name} is infeasible: no plan meets every requirement.")
+        _err(infeasible)
         for line in results.summary.get("diagnosis", []):
             _err(f"  {line}")
         sys.exit(EXIT_INPUT)
-    print_plan(results)
-    _err(f"Results in {outdir}/")
 
 
 @main.command()
@@ -266,10 +281,8 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
               help="actuals.csv: what really happened per campus and month before --from.")
 @click.option("-o", "--outdir", type=click.Path(path_type=Path, file_okay=False),
               required=True, help="Result folder of the new plan (never RESULT_DIR itself).")
-@click.option("--mip-gap-pct", type=click.FloatRange(min=0, max=100),
-              help="Stop at this relative MIP gap (%), overriding the scenario.")
-@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True),
-              help="Seconds HiGHS may run, overriding the scenario.")
+@MIP_GAP
+@TIME_LIMIT
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @click.option("--no-workbook", is_flag=True, help="Skip plan.xlsx.")
 @_guard
@@ -288,8 +301,7 @@ def replan(result_dir: Path, from_month: str, scenario: Path | None, actuals: Pa
     Example:
       siteopt replan out/base --from 2027-07 --scenario scenarios/bear-btc.yaml -o out/replan
     """
-    from siteopt.export.files import WriteError
-    from siteopt.export.results_folder import check_outdir, write_results
+    from siteopt.export.results_folder import check_outdir
     from siteopt.export.terminal import print_plan
     from siteopt.replan import replan as replan_plan
 
@@ -301,22 +313,8 @@ def replan(result_dir: Path, from_month: str, scenario: Path | None, actuals: Pa
          + (f" with {scenario}" if scenario else "") + "...")
     overrides = {"mip_gap_pct": mip_gap_pct, "time_limit_s": time_limit_s}
     results = replan_plan(result_dir, from_month, scenario, actuals, solver_overrides=overrides)
-    status = results.summary["status"]
-    if status == "no_solution":
-        _err("No plan found within the limits (time limit too short?); nothing was written.")
-        sys.exit(EXIT_NO_SOLUTION)
-    try:
-        write_results(results, outdir, workbook=not no_workbook)
-    except WriteError as exc:
-        _err(f"{_sentence(exc)}; the previous results in {outdir} are unchanged.")
-        sys.exit(EXIT_INPUT)
-    if as_json:
-        click.echo((outdir / "summary.json").read_text(encoding="utf-8"), nl=False)
-    if status == "infeasible":
-        _err(f"The re-plan from {from_month} is infeasible:")
-        for line in results.summary.get("diagnosis", []):
-            _err(f"  {line}")
-        sys.exit(EXIT_INPUT)
+    _write_run(results, outdir, no_workbook, as_json,
+               f"The re-plan from {from_month} is infeasible:")
     print_plan(results)
     for step in results.summary["replan"]["bridge"]:
         _err(f"  {step['step']:<52} {step['usd'] / 1e6:>14,.1f} M USD")

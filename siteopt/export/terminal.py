@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
@@ -38,7 +40,8 @@ def print_frame(frame: pd.DataFrame, title: str) -> None:
 def print_plan(results) -> None:
     """Headline and decisions of a solved plan, on stderr."""
     summary = results.summary
-    console = Console(stderr=True, width=120)
+    # on a terminal its own width (tables wrap their cells to fit); else 120 columns
+    console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
     stamp = status_banner(summary)[0]
     console.print(f"[bold]{summary['scenario']}[/bold]: {stamp}. NPV "
                   f"{summary['npv_usd'] / 1e6:,.1f} M USD "
@@ -52,14 +55,16 @@ def print_plan(results) -> None:
                       f"{payback if isinstance(payback, str) else f'{payback:%b %Y}'}")
     cm = results.campus_month
     decided = plan_frames.campus_decision_texts(results)
+    as_built = plan_frames.as_built_mw(results)  # ready or building at the start: not converted
     table = Table(title="Decisions by campus")
     for column in ("campus", "decision", "IT MW converted", "first start", "last start"):
         table.add_column(column, justify="left" if column in ("campus", "decision")
                          else "right")
     for campus_id, rows in cm.groupby("campus_id", sort=False):
         started = rows[rows["blocks_started"] > 0]
-        ready_max = (rows["it_ready_mw"] + rows["it_under_construction_mw"]).max()
-        table.add_row(str(campus_id), decided.get(str(campus_id), ""), f"{ready_max:,.0f}",
+        converted = (rows["it_ready_mw"] + rows["it_under_construction_mw"]).max() \
+            - as_built.get(str(campus_id), 0.0)
+        table.add_row(str(campus_id), decided.get(str(campus_id), ""), f"{converted:,.0f}",
                       started["month"].min() if len(started) else "—",
                       started["month"].max() if len(started) else "—")
     console.print(table)

@@ -78,6 +78,9 @@ class ModelData:
     ready_it_mw: dict[str, float]  # IT MW ready at the horizon start, per campus
     halls: tuple[Hall, ...]  # halls under construction at the horizon start
     running: frozenset[str]  # offers whose lease runs at the horizon start
+    # first month IT MW can be ready at a campus: as built (0 or a hall's ready month), or
+    # permit + build; a delivery before it can never be covered
+    first_ready: dict[str, int]
     # re-planning: decisions before this month are fixed (siteopt.replan), so no dominance
     # rule may close them
     fixed_before: int = 0
@@ -207,5 +210,5 @@ def prepare(inputs: Inputs) -> ModelData:
         ready_it_mw=campuses["hpc_ready_it_mw"].astype(float).to_dict(),
         halls=halls,
         running=running,
+        first_ready=first_ready,
     )
-

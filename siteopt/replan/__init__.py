@@ -23,7 +23,7 @@ into the next step, and the step says why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -41,25 +41,26 @@ from siteopt.results.tables import Results
 from siteopt.solve import Compiled
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlanFixings:
     """The `Fixings` of siteopt.api: decisions fixed for one solve."""
 
     decisions: list
     until: int  # lease options starting before this month are closed unless taken
     where: str  # where the decisions come from, for messages
-    conflicts_found: list[str] = field(default_factory=list)
+
+    def fixed(self, built: BuiltModel) -> list:
+        """The decisions, and a 0 for every lease option before `until` not taken."""
+        return with_closed_lease_options(self.decisions, built.model, self.until)
 
     def changes(self, built: BuiltModel, compiled: Compiled):
-        fixed = with_closed_lease_options(self.decisions, built.model, self.until)
-        self.conflicts_found = conflicts(fixed, built.model, built.data, self.where)
-        if self.conflicts_found:
-            return None, self.conflicts_found
-        self._fixed = fixed
-        return bound_changes(fixed, compiled), []
+        fixed = self.fixed(built)
+        found = conflicts(fixed, built.model, built.data, self.where)
+        return (None, found) if found else (bound_changes(fixed, compiled), [])
 
     def diagnose(self, inputs: Inputs, built: BuiltModel, compiled: Compiled) -> list[str]:
-        return explain_fixed_infeasibility(inputs, built, compiled, self._fixed, self.where)
+        return explain_fixed_infeasibility(inputs, built, compiled, self.fixed(built),
+                                           self.where)
 
 
 def replan(result_dir: Path, from_month: str, scenario: Path | None = None,

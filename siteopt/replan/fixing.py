@@ -129,7 +129,7 @@ def _missing_reason(d: Decision, data: ModelData) -> str:
         if bool(offer["split"]) != (d.variable != "lease_accepted"):
             return f"offers {offer_id}: split is now {str(bool(offer['split'])).lower()}"
         start = d.index[-1]
-        if campus_id is not None and start < _first_ready(data, campus_id):
+        if campus_id is not None and start < data.first_ready[campus_id]:
             return (f"{campus_id} cannot have IT MW ready by {label(data.first_month + start)}"
                     f" (campuses {campus_id}: permit_ready "
                     f"{data.campuses.at[campus_id, 'permit_ready'] or 'none'}, build_months "
@@ -176,11 +176,3 @@ def _bound_reason(d: Decision, data: ModelData, upper: float) -> str:
         return f"the treasury holds at most {upper:g} BTC (finance.btc_treasury_btc)"
     return f"the new bounds are at most {upper:g}"
 
-
-def _first_ready(data: ModelData, campus_id: str) -> int:
-    """First month IT MW can be ready at a campus: as built, or permit + build."""
-    c = data.campuses.loc[campus_id]
-    months = [data.permit_month[campus_id] + int(c["build_months"])]
-    months += [0] if data.ready_it_mw.get(campus_id, 0) > 0 else []
-    months += [h.ready for h in data.halls if h.campus_id == campus_id]
-    return min(months)

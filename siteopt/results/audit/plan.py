@@ -55,7 +55,8 @@ class Plan:
                  float(h.capex_remaining_usd)) for h in rows.itertuples()]
 
     def running(self, offer_id: str) -> bool:
-        return is_running(_Attributes(self.inputs.offers.loc[offer_id]), self.first)
+        # a row reads its columns as attributes, as is_running reads an offer
+        return is_running(self.inputs.offers.loc[offer_id], self.first)
 
     def zeros(self) -> pd.Series:
         return pd.Series(0.0, index=self.cm.index)
@@ -96,12 +97,3 @@ def differs(found: pd.Series, expected, tol: float = USD_TOL) -> pd.Series:
     """Where a written column is off its expected value (absolute, plus 1e-9 relative)."""
     return (found - expected).abs() > tol + 1e-9 * np.abs(expected)
 
-
-class _Attributes:
-    """A table row read by attribute, as is_running reads it."""
-
-    def __init__(self, row: pd.Series):
-        self._row = row
-
-    def __getattr__(self, name: str):
-        return self._row[name]
