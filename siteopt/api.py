@@ -65,7 +65,12 @@ def solve_inputs(inputs: Inputs, log: bool = False, baseline: bool = True,
     The baseline is the same model with conversion switched off — no blocks, no leases
     (signed ones released, except leases already running), the as-built halls as they are —
     solved again in HiGHS: no second build. `fixings` (re-planning) fix some decisions for
-    this solve only; the baseline is solved without them."""
+    this solve only; the baseline is solved without them. A scenario with an `uncertainty`
+    section is solved as a stochastic program (siteopt.stochastic)."""
+    if inputs.scenario.uncertainty is not None and fixings is None:
+        from siteopt.stochastic.run import solve_stochastic
+
+        return solve_stochastic(inputs, log=log, baseline=baseline, on_stage=on_stage)
     run = _solve(inputs, log=log, on_stage=on_stage, fixings=fixings)
     results = run.results
     if results.summary["status"] not in ("optimal", "feasible"):
@@ -295,6 +300,20 @@ def _objective_units(cash) -> tuple[dict, float]:
     coefficients, constant = cash.objective_coefficients()
     return ({name: series / USD_PER_OBJECTIVE_UNIT for name, series in coefficients.items()},
             constant / USD_PER_OBJECTIVE_UNIT)
+
+
+def expected_value_scenario(inputs: Inputs) -> Inputs:
+    """The single scenario of a scenario's average future (`solve --expected-value`): each
+    number its futures change averaged by probability, anything else at its most probable
+    value; without the uncertainty section."""
+    from siteopt.stochastic.futures import expected_value_inputs, future_inputs
+
+    if inputs.scenario.uncertainty is None:
+        return inputs
+    average = expected_value_inputs(inputs, future_inputs(inputs))
+    return dataclasses.replace(average, scenario=average.scenario.model_copy(update={
+        "name": inputs.scenario.name,
+        "description": (inputs.scenario.description + " (expected-value scenario)").strip()}))
 
 
 def solve_scenario(path: str | Path, log: bool = False, **solver_overrides: Any) -> Results:

@@ -154,6 +154,10 @@ def validate(scenario: Path, portfolio: Path | None) -> None:
 
     inputs = load_inputs(scenario, portfolio)
     _warn(inputs.warnings)
+    if inputs.scenario.uncertainty is not None:
+        from siteopt.stochastic.futures import future_inputs
+
+        future_inputs(inputs)
     click.echo(f"{scenario}: valid — {len(inputs.campuses)} campuses, {len(inputs.offers)} "
                f"offers, {inputs.scenario.horizon.months} months from "
                f"{inputs.scenario.horizon.start} (input hash {inputs.input_hash})")
@@ -209,11 +213,14 @@ def schema(fmt: str) -> None:
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @click.option("--no-workbook", is_flag=True, help="Skip plan.xlsx.")
+@click.option("--expected-value", is_flag=True,
+              help="With an uncertainty section: solve the single average future instead "
+                   "(numbers averaged by probability, other values at their most probable).")
 @PORTFOLIO
 @_guard
 def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
           time_limit_s: float | None, threads: int | None, as_json: bool,
-          no_workbook: bool, portfolio: Path | None) -> None:
+          no_workbook: bool, expected_value: bool, portfolio: Path | None) -> None:
     """Solve a scenario: which MW mine, which convert when, which offers to sign.
 
     Writes summary.json, campus_month.csv, leases.csv and plan.xlsx to OUTDIR.
@@ -222,7 +229,7 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     Example:
       siteopt solve scenarios/base.yaml -o out/base --mip-gap-pct 0.5
     """
-    from siteopt.api import solve_inputs, with_solver_options
+    from siteopt.api import expected_value_scenario, solve_inputs, with_solver_options
     from siteopt.export.results_folder import check_outdir
     from siteopt.export.terminal import print_plan
     from siteopt.inputs import load_inputs
@@ -230,10 +237,19 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     inputs = with_solver_options(load_inputs(scenario, portfolio), mip_gap_pct=mip_gap_pct,
                                  time_limit_s=time_limit_s, threads=threads)
     _warn(inputs.warnings)
+    uncertainty = inputs.scenario.uncertainty
+    if expected_value:
+        inputs = expected_value_scenario(inputs)
+    elif uncertainty is not None:
+        from siteopt.stochastic.futures import future_inputs
+
+        future_inputs(inputs)  # every future checked before the output folder is touched
     outdir = outdir or Path("out") / inputs.scenario.name
     check_outdir(outdir)  # before minutes of solving: may it be replaced, can it be written?
+    futures = "" if expected_value or uncertainty is None else \
+        f", {len(uncertainty.scenarios)} futures, committing {uncertainty.commit_months} months"
     _err(f"Solving {inputs.scenario.name} ({len(inputs.campuses)} campuses, "
-         f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months)...")
+         f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months{futures})...")
     results = solve_inputs(inputs)
     _write_run(results, outdir, no_workbook, as_json, f"Scenario {inputs.scenario.name} is "
                                                       f"infeasible: no plan meets every "

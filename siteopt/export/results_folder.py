@@ -205,6 +205,9 @@ def _write_into(results: Results, folder: Path, workbook: bool) -> list[str]:
         write_plan_workbook(results, folder / "plan.xlsx")
         written.append("plan.xlsx")
     rows = {name: len(frame) for name, frame in tables}
+    for name, future in results.futures.items():
+        inner = _write_into(future, folder / FUTURES / name, workbook=False)
+        written += [f"{FUTURES}/{name}/{file}" for file in inner]
     write_json(_clean({**results.summary, "result_format": result_checks.RESULT_FORMAT,
                        "files": written, "table_rows": rows}), folder / MARKER)
     return [*written, MARKER]
@@ -282,14 +285,37 @@ def _load(outdir: Path, summary: dict) -> Results:
     for name, columns in EXTRA_TABLES.items():  # a re-plan's tables, when it wrote them
         if f"{name}.csv" in listed:
             extra[name] = result_checks.read_csv(outdir / f"{name}.csv", _TEXT_COLUMNS | {
-                c: str for c in ("kind", "unit", "description", "step", "note")},
+                c: str for c in ("kind", "unit", "description", "step", "note", "scenario",
+                                 "status", "leases_taken", "first_block_month", "changes")},
                 columns, summary, f"{name}.csv")
+    futures = {}
+    for entry in (summary.get("stochastic") or {}).get("scenarios") or []:
+        name = str(entry.get("name") if isinstance(entry, dict) else "")
+        if _safe_name(name) and f"{FUTURES}/{name}/{MARKER}" in listed:
+            futures[name] = load_results(outdir / FUTURES / name)
     return Results(summary, frames["campus_month.csv"], frames["leases.csv"],
                    frames["company_month.csv"], kpis if kpis is not None and len(kpis) else None,
-                   assumptions, extra)
+                   assumptions, extra, futures)
 
 
+FUTURES = "scenarios"  # a stochastic plan's per-future result folders
+
+
+def _safe_name(name: str) -> bool:
+    """A future's folder name read from a summary.json: never a path elsewhere."""
+    from siteopt.inputs.schema import check_scenario_name
+
+    try:
+        check_scenario_name(name)
+    except ValueError:
+        return False
+    return True
 # tables only some runs write, and the columns they must have
-EXTRA_TABLES = {"changes": ["kind", "campus_id", "offer_id", "month", "old_value", "new_value",
+EXTRA_TABLES = {"here_and_now": ["kind", "campus_id", "offer_id", "phase", "month", "value",
+                                 "unit", "description"],
+                "scenarios": ["scenario", "probability_pct", "status", "npv_usd",
+                              "baseline_npv_usd", "value_added_usd", "it_mw_ready_at_end",
+                              "leases_taken", "first_block_month", "changes"],
+                "changes": ["kind", "campus_id", "offer_id", "month", "old_value", "new_value",
                             "unit", "description"],
                 "npv_bridge": ["step", "usd", "note"]}

@@ -37,11 +37,48 @@ def print_frame(frame: pd.DataFrame, title: str) -> None:
     Console(width=max(120, 16 * len(frame.columns))).print(table)
 
 
+def print_stochastic(results, console: Console) -> None:
+    """A stochastic plan: its measures, what is decided now, and each future's outcome."""
+    from siteopt.export import uncertainty_frames as frames
+
+    summary = results.summary
+    block = summary["stochastic"]
+    console.print(f"[bold]{summary['scenario']}[/bold]: {status_banner(summary)[0]}. "
+                  f"Expected NPV {summary['npv_usd'] / 1e6:,.1f} M USD over "
+                  f"{len(block['scenarios'])} futures (build {summary['build_seconds']:.1f} s, "
+                  f"solve {summary['solve_seconds']:.1f} s)")
+    table = Table(title=f"Decided now (before month {block['commit_months']}), the same in "
+                        f"every future")
+    table.add_column("decision", justify="left")
+    for line in frames.here_and_now_lines(results.extra.get("here_and_now"), limit=15):
+        table.add_row(line)
+    console.print(table)
+    table = Table(title="Futures, worst first")
+    for column in ("future", "probability", "NPV M USD", "value added M USD",
+                   "IT MW ready at end", "leases taken"):
+        table.add_column(column, justify="left" if column in ("future", "leases taken")
+                         else "right")
+    for row in frames.futures_frame(summary, results.extra.get("scenarios")).itertuples():
+        added = None if row.baseline_npv_usd is None or pd.isna(row.baseline_npv_usd) \
+            else row.npv_usd - row.baseline_npv_usd
+        table.add_row(str(row.name), f"{row.probability_pct:g} %", f"{row.npv_usd / 1e6:,.1f}",
+                      "—" if added is None else f"{added / 1e6:,.1f}",
+                      f"{getattr(row, 'it_mw_ready_at_end', 0) or 0:,.0f}",
+                      str(getattr(row, "leases_taken", "") or "—").replace(";", ", "))
+    console.print(table)
+    for row in frames.measures(summary).itertuples():
+        value = "—" if row.usd is None or pd.isna(row.usd) else f"{row.usd / 1e6:,.1f} M USD"
+        console.print(f"{row.measure}: {value} — {row.meaning}")
+
+
 def print_plan(results) -> None:
     """Headline and decisions of a solved plan, on stderr."""
     summary = results.summary
     # on a terminal its own width (tables wrap their cells to fit); else 120 columns
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+    if summary.get("stochastic"):
+        print_stochastic(results, console)
+        return
     stamp = status_banner(summary)[0]
     console.print(f"[bold]{summary['scenario']}[/bold]: {stamp}. NPV "
                   f"{summary['npv_usd'] / 1e6:,.1f} M USD "

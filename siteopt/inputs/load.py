@@ -43,6 +43,9 @@ class Inputs:
     # halls under construction at the horizon start (campus_id, it_mw, ready_month,
     # capex_remaining_usd); empty when the company builds nothing yet
     construction: pd.DataFrame = field(default_factory=lambda: empty_construction())
+    # the command-line changes it was loaded with (a sweep's): each future of an uncertainty
+    # section is loaded again with these and its own
+    overrides: tuple[Override, ...] = ()
 
     @property
     def months(self) -> list[str]:
@@ -135,6 +138,7 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
                          *([construction] if len(construction) else [])),
         warnings=tuple(warnings),
         construction=construction,
+        overrides=tuple(overrides or ()),
     )
 
 
@@ -238,6 +242,11 @@ def _check_offers(offers: pd.DataFrame, raw: RawTable, campuses: pd.DataFrame,
     last = first + scenario.horizon.months - 1
     for row, o in zip(raw.rows, offers.itertuples()):
         ids = o.campuses or ("*",)
+        if o.signed and o.withdrawn:
+            problems.add(raw.where(row, "withdrawn"),
+                         f"signed lease {o.offer_id} cannot be withdrawn: a signed lease "
+                         f"must be delivered (set signed: false to model a tenant who may "
+                         f"walk away before signing)")
         if o.earliest_start is None or o.latest_start is None:
             continue
         early, late = parse_month(o.earliest_start), parse_month(o.latest_start)

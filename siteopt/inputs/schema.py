@@ -18,7 +18,14 @@ import types
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from siteopt.inputs.errors import excerpt
 from siteopt.inputs.months import input_years, label, parse_input_month
@@ -292,6 +299,10 @@ OFFERS = Table(
                "When the lease is (or was) signed: the prepayment is received then; before "
                "the horizon = already received. Empty = the horizon's first month.",
                required=False),
+        Column("withdrawn", "bool", "true/false",
+               "The offer does not exist (a future of uncertainty.scenarios in which the "
+               "tenant walks away): never taken. A signed lease cannot be withdrawn.",
+               required=False, default=False),
     ),
 )
 
@@ -696,6 +707,60 @@ def check_scenario_name(value: str) -> str:
     return value
 
 
+class Risk(_Strict):
+    cvar_alpha_pct: float = Field(10.0, gt=0, le=100, description="Share of the probability "
+                                  "mass in the worst futures whose mean NPV is the CVaR.",
+                                  json_schema_extra=_unit("%", objective_only=True))
+    cvar_weight_pct: float = Field(0.0, ge=0, le=100, description="Weight w of the CVaR in "
+                                   "the objective (1-w)·E[NPV] + w·CVaR (0 = risk neutral).",
+                                   json_schema_extra=_unit("%", objective_only=True))
+
+
+class Future(_Strict):
+    name: str = Field(min_length=1, description="Name of the future; names its result folder "
+                      "scenarios/<name>/.", json_schema_extra=_unit(""))
+    probability_pct: float = Field(gt=0, le=100, description="Probability of the future "
+                                   "(all futures add up to 100).",
+                                   json_schema_extra=_unit("%", small_percent_ok=True))
+    set: dict[str, Any] = Field({}, description="Changes to the scenario in this future, in "
+                                "the key syntax and value forms of `sweep --vary` (KEY or "
+                                "table[ROW].column: *x, +x or a value).",
+                                json_schema_extra=_unit(""))
+
+    _safe_name = field_validator("name")(check_scenario_name)
+
+
+class Uncertainty(_Strict):
+    commit_months: int = Field(ge=1, le=MAX_MONTHS, description="Decisions that take effect "
+                               "before this month of the horizon (counted from 0) are taken "
+                               "now, the same in every future: blocks started, miners sold, "
+                               "BTC sold and debt drawn in those months, and offers whose "
+                               "signing_month falls in them.",
+                               json_schema_extra=_unit("months"))
+    scenarios: list[Future] = Field(min_length=1, description="The futures: each a name, a "
+                                    "probability_pct and a `set` of changes to this scenario.",
+                                    json_schema_extra=_unit("list"))
+    risk: Risk = Field(Risk(), description="Risk measure in the objective.",
+                       json_schema_extra=_unit(""))
+
+    @model_validator(mode="after")
+    def _check_futures(self) -> Uncertainty:
+        problems = []
+        names = [f.name for f in self.scenarios]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            problems.append(f"names must be unique ({', '.join(twice)} used more than once)")
+        total = math.fsum(f.probability_pct for f in self.scenarios)
+        if abs(total - 100.0) > 1e-6:
+            shown = " + ".join(f"{f.name} {show_number(f.probability_pct)}"
+                               for f in self.scenarios)
+            problems.append(f"probability_pct must add up to 100 (got {shown} = "
+                            f"{show_number(round(total, 9))})")
+        if problems:
+            raise ValueError("scenarios: " + "; ".join(problems))
+        return self
+
+
 class Scenario(_Strict):
     name: str = Field(min_length=1, description="Scenario name; names the output folder: "
                       f"1–{MAX_NAME_CHARS} letters, digits, -, _ or . (not first), neither a "
@@ -712,6 +777,10 @@ class Scenario(_Strict):
     finance: Finance = Finance()
     limits: Limits = Limits()
     solver: Solver = Solver()
+    uncertainty: Uncertainty | None = Field(
+        None, description="Optional: futures to plan for together (a two-stage stochastic "
+        "program); see the README's \"Deciding under uncertainty\".",
+        json_schema_extra=_unit(""))
 
     _safe_name = field_validator("name")(check_scenario_name)
 
@@ -719,6 +788,7 @@ class Scenario(_Strict):
 SCENARIO_SECTIONS: dict[str, type[BaseModel]] = {
     "horizon": Horizon, "market": Market, "finance": Finance, "finance.debt": Debt,
     "finance.terminal_value": TerminalValue, "limits": Limits, "solver": Solver,
+    "uncertainty": Uncertainty, "uncertainty.risk": Risk,
 }
 
 

@@ -122,6 +122,8 @@ def prepare(inputs: Inputs) -> ModelData:
     first = parse_month(scenario.horizon.start)
     horizon = scenario.horizon.months
     campuses, offers = inputs.campuses, inputs.offers
+    # a withdrawn offer does not exist in this future: no option, no variable, no row
+    offers = offers[~offers["withdrawn"].astype(bool)]
 
     permit = {c: max(0, parse_month(p) - first) if p else 0
               for c, p in campuses["permit_ready"].items()}

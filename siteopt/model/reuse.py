@@ -52,8 +52,9 @@ def structure_key(inputs: Inputs, data: ModelData | None = None) -> str:
     for key in objective_only_keys() | SOLVE_SETTINGS:
         node = settings
         for part in key[:-1]:
-            node = node[part]
-        node.pop(key[-1], None)
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):  # an optional section left out has no keys to drop
+            node.pop(key[-1], None)
     market = inputs.scenario.market
     spot = spot_market_on(market.hpc_spot_rate_usd_per_kw_month, market.hpc_spot_share_pct)
     structure = {

@@ -20,6 +20,8 @@ class Results:
     assumptions: dict[str, pd.DataFrame] = field(default_factory=dict)
     # tables only some runs have, written as <name>.csv (a re-plan's changes and NPV bridge)
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # a stochastic plan: each future's own results, written as scenarios/<name>/
+    futures: dict[str, Results] = field(default_factory=dict)
 
 
 def empty_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
