@@ -45,7 +45,12 @@ from siteopt.stochastic.futures import (
 )
 from siteopt.stochastic.here_and_now import HERE_AND_NOW_COLUMNS, Decision, describe
 from siteopt.stochastic.metrics import cvar, expected
-from siteopt.stochastic.scenario_model import Ensemble, ensemble, extensive_form
+from siteopt.stochastic.scenario_model import (
+    Ensemble,
+    ensemble,
+    expected_objective,
+    extensive_form,
+)
 
 StageCallback = Callable[[str, float], None]
 CONVERSION_VARIABLES = {"blocks_started", "lease_accepted", "split_start", "split_blocks",
@@ -64,6 +69,7 @@ class _Solved:
     compiled: Compiled
     built: list[BuiltModel]
     outcome: SolveOutcome
+    expected: Compiled  # the same with the expected NPV as objective (`compiled` when w = 0)
 
 
 def _stages(on_stage: StageCallback | None):
@@ -93,14 +99,20 @@ def solve_stochastic(inputs: Inputs, log: bool = False, baseline: bool = True,
         ef, built = extensive_form(ens)
     with stages.stage("compile"):
         compiled = compile_model(ef)
+        expected_form = compiled
+        if ens.cvar_weight > 0:
+            with expected_objective(ef):
+                expected_form = compile_model(ef)
     outcome = solve_compiled(ef, compiled, inputs.scenario.solver, log=log)
+    if ens.cvar_weight >= 1 and outcome.status in ("optimal", "feasible"):
+        outcome = _best_recourse(ef, expected_form, outcome, inputs.scenario.solver)
     if on_stage is not None:
         on_stage("solve", outcome.solve_seconds)
     timings = {"build": sum(stages.seconds.values()), "solve": outcome.solve_seconds}
     if outcome.status not in ("optimal", "feasible"):
         diagnosis = _why_infeasible(ens) if outcome.status == "infeasible" else []
         return unsolved(inputs, outcome, timings, diagnosis)
-    solved = _Solved(ens, ef, compiled, built, outcome)
+    solved = _Solved(ens, ef, compiled, built, outcome, expected_form)
     with stages.stage("extract"):
         plans = [_future_results(solved, i, outcome, timings) for i in range(len(futures))]
         here_and_now = _here_and_now_table(solved)
@@ -114,6 +126,33 @@ def solve_stochastic(inputs: Inputs, log: bool = False, baseline: bool = True,
         with stages.stage("measures"):
             values = _measures(inputs, solved, futures)
     return _combined(inputs, solved, plans, bases, here_and_now, values, timings)
+
+
+def _fixing(compiled: Compiled, names: set[str], values: dict[str, np.ndarray]
+            ) -> BoundChanges:
+    """Columns of `names` fixed at `values` (by component name, then position)."""
+    columns = compiled.columns_of(names)
+    level = np.array([values[compiled.positions[j][0]][compiled.positions[j][1]]
+                      for j in columns], dtype=float)
+    none = np.zeros(0, dtype=np.int64)
+    return BoundChanges(columns, level, level, none, np.zeros(0), np.zeros(0))
+
+
+def _best_recourse(ef: pyo.ConcreteModel, expected_form: Compiled, outcome: SolveOutcome,
+                   solver) -> SolveOutcome:
+    """At a CVaR weight of 100 % the futures outside the tail do not count, so their plans
+    could be anything: with what is decided now and the value at risk kept, each future is
+    planned again for its own NPV. No future's NPV falls, so the CVaR stays optimal."""
+    first = {name: outcome.values[name] for name in ("here_and_now", "value_at_risk_musd")
+             if name in outcome.values}
+    changes = _fixing(expected_form, set(first), first)
+    again = solve_compiled(ef, expected_form, solver, changes=changes)
+    if again.status not in ("optimal", "feasible"):
+        return outcome  # cannot happen (the first plan is feasible); keep it if it does
+    return dataclasses.replace(again, npv_objective_usd=outcome.npv_objective_usd,
+                               best_bound_usd=outcome.best_bound_usd,
+                               mip_gap_pct=outcome.mip_gap_pct,
+                               solve_seconds=outcome.solve_seconds + again.solve_seconds)
 
 
 def _why_infeasible(ens: Ensemble) -> list[str]:
@@ -184,7 +223,7 @@ def _block_of(compiled: Compiled, built: list[BuiltModel]) -> np.ndarray:
 def _baselines(solved: _Solved) -> list[Results | None]:
     """The mining-only plan of every future under the same non-anticipativity: conversion
     fixed at 0 (leases already running stay), solved as one extensive form."""
-    compiled, ens = solved.compiled, solved.ens
+    compiled, ens = solved.expected, solved.ens
     columns = compiled.columns_of(CONVERSION_VARIABLES)
     owner = _block_of(compiled, solved.built)
     keep = np.array([compiled.positions[j][0] == "lease_accepted"
@@ -238,12 +277,8 @@ def _expected_value_plan(inputs: Inputs, solved: _Solved, futures: list[FutureIn
     if plan is None:
         return None, "the expected-value scenario has no plan"
     fixed = np.array([plan.get((key.kind, key.index), 0.0) for key in solved.ens.keys])
-    compiled = solved.compiled
-    columns = compiled.columns_of({"here_and_now"})
-    positions = np.array([compiled.positions[j][1] for j in columns], dtype=int)
-    level = fixed[positions] if len(positions) else np.zeros(0)
-    changes = BoundChanges(columns, level, level, np.zeros(0, dtype=np.int64), np.zeros(0),
-                           np.zeros(0))
+    compiled = solved.expected
+    changes = _fixing(compiled, {"here_and_now"}, {"here_and_now": fixed})
     outcome = solve_compiled(solved.ef, compiled, inputs.scenario.solver, changes=changes)
     if outcome.status not in ("optimal", "feasible"):
         return None, ("the expected-value plan's here-and-now decisions cannot be kept in "
@@ -317,7 +352,7 @@ def _combined(inputs: Inputs, solved: _Solved, plans: list[Results],
     summary = run_summary(inputs, outcome, expected_npv, timings)
     risk = inputs.scenario.uncertainty.risk
     summary["stochastic"] = _stochastic_block(solved, plans, bases, npvs, expected_npv,
-                                              risk.cvar_alpha_pct, values)
+                                              risk.cvar_alpha_pct, risk.cvar_weight_pct, values)
     violations = [f"{f.name}: {v}" for f, p in zip(futures, plans)
                   for v in p.summary["audit"]["violations"]]
     summary["audit"] = {"passed": all(p.summary["audit"]["passed"] for p in plans),
@@ -341,7 +376,7 @@ def _combined(inputs: Inputs, solved: _Solved, plans: list[Results],
 
 def _stochastic_block(solved: _Solved, plans: list[Results], bases: list[Results | None],
                       npvs: list[float], expected_npv: float, alpha_pct: float,
-                      values: dict[str, Any]) -> dict[str, Any]:
+                      weight_pct: float, values: dict[str, Any]) -> dict[str, Any]:
     futures = solved.ens.futures
     probabilities = [f.probability for f in futures]
     ws, ev = values.get("wait_and_see_npv_usd"), values.get("ev_plan_expected_npv_usd")
@@ -351,7 +386,7 @@ def _stochastic_block(solved: _Solved, plans: list[Results], bases: list[Results
         "expected_npv_usd": expected_npv,
         "cvar_npv_usd": cvar(npvs, probabilities, alpha_pct / 100),
         "cvar_alpha_pct": alpha_pct,
-        "cvar_weight_pct": solved.ens.cvar_weight * 100,
+        "cvar_weight_pct": weight_pct,
         "objective_usd": objective,
         "commit_months": solved.ens.commit_months,
         "here_and_now_decisions": len(solved.ens.keys),

@@ -111,4 +111,31 @@ def extensive_form(ens: Ensemble) -> tuple[pyo.ConcreteModel, list[BuiltModel]]:
     ef = sputils().create_EF(ens.names, scenario_creator, {"ensemble": ens},
                              suppress_warnings=True)
     blocks = [ef] if len(ens.names) == 1 else [ef.component(n) for n in ens.names]
-    return ef, [block._siteopt_built for block in blocks]
+    built = [block._siteopt_built for block in blocks]
+    # each future planned for its own NPV (the risk-neutral objective): what the mining-only
+    # baseline, the expected-value plan's futures and, at a CVaR weight of 100 %, the futures
+    # outside the tail are solved for
+    ef.expected_npv = pyo.Objective(
+        expr=pyo.quicksum(f.probability * b.model.npv.expr for f, b in zip(ens.futures, built)),
+        sense=pyo.maximize, doc="expected NPV [million USD]")
+    ef.expected_npv.deactivate()
+    return ef, built
+
+
+def objectives(ef: pyo.ConcreteModel) -> list[pyo.Objective]:
+    return list(ef.component_data_objects(pyo.Objective, active=True, descend_into=True))
+
+
+@contextlib.contextmanager
+def expected_objective(ef: pyo.ConcreteModel):
+    """The extensive form with the expected NPV as its only active objective, meanwhile."""
+    active = objectives(ef)
+    for objective in active:
+        objective.deactivate()
+    ef.expected_npv.activate()
+    try:
+        yield ef
+    finally:
+        ef.expected_npv.deactivate()
+        for objective in active:
+            objective.activate()

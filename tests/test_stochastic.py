@@ -1,0 +1,115 @@
+"""Stochastic plans (uncertainty section): a hand-worked two-future case.
+
+Numbers of tests/cases.py (hashprice 50 USD/PH/day at BTC 100,000: revenue 2,500 USD/MW-day,
+power 1,500 USD/MW-day), one campus of 100 MW, one block of 10 IT MW (12.5 MW of facility
+power at PUE 1.25) costing 3,000,000 USD and built in 6 months, 12 months of 2027 (365 days),
+no discounting, nothing valued after the horizon. One offer, O1: 10 IT MW at 130 USD/kW-month
+(1,300,000 USD a month), signed now (its signing month is the horizon's first), so taking it
+is decided now; a lease from July (the block started in January) earns 6 × 1.3 M = 7.8 M for
+3.0 M of capex: 4.8 M, and costs the 12.5 MW of mining the block displaces all year.
+
+Futures, 50 % each: bear (BTC × 0.5: revenue 1,250 < power 1,500, mining stops: 0 a MW) and
+bull (BTC × 1.5: margin 3,750 − 1,500 = 2,250 USD/MW-day). Mining's value is convex in the
+price (it can be switched off), a lease's is not:
+
+* bear, mining 0:                 decline 0;  take 4.8 M
+* bull, 100 MW × 2,250 × 365 = 82.125 M; take: 82.125 − 12.5 × 2,250 × 365 (10.265625 M)
+  + 4.8 = 76.659375 M
+* average future (BTC 100,000, margin 1,000): decline 36.5 M; take 36.5 − 4.5625 + 4.8 =
+  36.7375 M → the expected-value plan takes the lease.
+
+Stochastic plan: take → E = ½(4.8 + 76.659375) = 40.7296875 M; decline → E = ½(0 + 82.125)
+= 41.0625 M → it declines (keeps mining's optionality). VSS = 41.0625 − 40.7296875 =
+0.3328125 M. Wait-and-see: bear takes (4.8), bull declines (82.125): 43.4625 M; EVPI =
+43.4625 − 41.0625 = 2.4 M. With a CVaR weight of 100 % at α = 50 % the objective is the bear
+NPV alone: taking (4.8 M) beats declining (0): the decision turns round.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cases import CAMPUS, MARKET, OFFER
+from siteopt.api import expected_value_scenario, solve_inputs
+from siteopt.export.results_folder import load_results, write_results
+from siteopt.inputs import load_inputs
+
+UNCERTAINTY = {"commit_months": 1, "scenarios": [
+    {"name": "bear", "probability_pct": 50, "set": {"market.btc_price_usd": "*0.5"}},
+    {"name": "bull", "probability_pct": 50, "set": {"market.btc_price_usd": "*1.5"}}]}
+TWO_FUTURES = dict(campuses=[{**CAMPUS, "hpc_max_it_mw": 10}],
+                   offers=[{**OFFER, "rate_usd_per_kw_month": 130}],
+                   market=MARKET)
+
+
+def _solve(case, **uncertainty):
+    path = case(**TWO_FUTURES, uncertainty={**UNCERTAINTY, **uncertainty})
+    return solve_inputs(load_inputs(path)), path
+
+
+def _taken(results, future=None):
+    leases = (results.futures[future] if future else results).leases
+    return bool(leases["accepted"].astype(bool).any()) if len(leases) else False
+
+
+def test_stochastic_plan_keeps_mining_optionality(case):
+    results, _ = _solve(case)
+    s = results.summary["stochastic"]
+    assert results.summary["status"] == "optimal"
+    assert not _taken(results, "bear") and not _taken(results, "bull")
+    assert results.summary["npv_usd"] == pytest.approx(41_062_500, abs=0.01)
+    assert s["expected_npv_usd"] == pytest.approx(41_062_500, abs=0.01)
+    assert s["ev_plan_expected_npv_usd"] == pytest.approx(40_729_687.5, abs=0.01)
+    assert s["vss_usd"] == pytest.approx(332_812.5, abs=0.01)
+    assert s["wait_and_see_npv_usd"] == pytest.approx(43_462_500, abs=0.01)
+    assert s["evpi_usd"] == pytest.approx(2_400_000, abs=0.01)
+    npvs = {f["name"]: f["npv_usd"] for f in s["scenarios"]}
+    assert npvs == pytest.approx({"bear": 0.0, "bull": 82_125_000}, abs=0.01)
+    assert s["cvar_npv_usd"] == pytest.approx(0.0, abs=0.01)  # α 10 %: the bear future
+    assert results.summary["audit"]["passed"]
+    assert all(f.summary["audit"]["passed"] for f in results.futures.values())
+    assert len(results.extra["here_and_now"]) == 0  # nothing built or signed now
+
+
+def test_expected_value_scenario_takes_the_lease(case):
+    path = case(**TWO_FUTURES, uncertainty=UNCERTAINTY)
+    average = expected_value_scenario(load_inputs(path))
+    assert average.scenario.uncertainty is None
+    assert average.scenario.market.btc_price_usd == pytest.approx(100_000)
+    results = solve_inputs(average)
+    assert _taken(results)
+    assert results.summary["npv_usd"] == pytest.approx(36_737_500, abs=0.01)
+
+
+def test_full_cvar_weight_turns_the_decision_round(case):
+    results, _ = _solve(case, risk={"cvar_alpha_pct": 50, "cvar_weight_pct": 100})
+    s = results.summary["stochastic"]
+    assert _taken(results, "bear") and _taken(results, "bull")
+    here = results.extra["here_and_now"]
+    assert set(here["kind"]) == {"lease_accepted", "blocks_started"}
+    assert here.loc[here["kind"] == "lease_accepted", "month"].tolist() == ["2027-07"]
+    assert s["cvar_npv_usd"] == pytest.approx(4_800_000, abs=0.01)
+    assert s["objective_usd"] == pytest.approx(4_800_000, abs=0.01)
+    # outside the tail, the bull future is still planned at its best
+    npvs = {f["name"]: f["npv_usd"] for f in s["scenarios"]}
+    assert npvs == pytest.approx({"bear": 4_800_000, "bull": 76_659_375}, abs=0.01)
+    assert s["expected_npv_usd"] == pytest.approx(40_729_687.5, abs=0.01)
+
+
+def test_written_folder_reconciles_and_reads_back(case, tmp_path):
+    results, _ = _solve(case)
+    out = tmp_path / "out"
+    write_results(results, out, workbook=True)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["npv_usd"] == pytest.approx(41_062_500, abs=0.01)
+    for name in ("bear", "bull"):
+        assert (out / "scenarios" / name / "campus_month.csv").is_file()
+    back = load_results(out)
+    cm = back.company_month
+    # the expected tables' discounted net cash is the expected NPV, to the cent
+    assert float((cm["net_cash_usd"] * cm["discount_factor"]).sum()) == \
+        pytest.approx(41_062_500, abs=0.01)
+    assert set(back.futures) == {"bear", "bull"}
+    assert set(back.extra["scenarios"]["scenario"]) == {"bear", "bull"}
