@@ -113,3 +113,85 @@ def test_written_folder_reconciles_and_reads_back(case, tmp_path):
         pytest.approx(41_062_500, abs=0.01)
     assert set(back.futures) == {"bear", "bull"}
     assert set(back.extra["scenarios"]["scenario"]) == {"bear", "bull"}
+
+
+# -- properties on generated small cases ------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CENT = 0.01
+
+
+def _futures(scales, weights):
+    total = sum(weights)
+    pct = [round(100 * w / total, 6) for w in weights]
+    pct[-1] = round(100 - sum(pct[:-1]), 6)
+    return [{"name": f"f{i}", "probability_pct": p,
+             "set": {"market.btc_price_usd": f"*{s}"}} for i, (s, p) in
+            enumerate(zip(scales, pct))]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scales=st.lists(st.sampled_from([0.4, 0.7, 1.0, 1.3, 1.8]), min_size=2, max_size=3),
+       weights=st.lists(st.integers(1, 5), min_size=3, max_size=3),
+       rate=st.sampled_from([110, 130, 160]), commit=st.sampled_from([1, 4, 12]))
+def test_measures_keep_their_order(tmp_path_factory, scales, weights, rate, commit):
+    """VSS ≥ 0, EVPI ≥ 0, E[baseline] ≤ E ≤ wait-and-see; the here-and-now decisions are
+    the same in every written future; each future passes its audit."""
+    from conftest import write_case
+
+    folder = tmp_path_factory.mktemp("prop")
+    path = write_case(folder, campuses=[{**CAMPUS, "hpc_max_it_mw": 20}],
+                      offers=[{**OFFER, "rate_usd_per_kw_month": rate}], market=MARKET,
+                      uncertainty={"commit_months": commit,
+                                   "scenarios": _futures(scales, weights[: len(scales)])})
+    results = solve_inputs(load_inputs(path))
+    s = results.summary["stochastic"]
+    assert results.summary["status"] == "optimal"
+    assert s["vss_usd"] >= -CENT and s["evpi_usd"] >= -CENT
+    assert s["expected_npv_usd"] <= s["wait_and_see_npv_usd"] + CENT
+    assert results.summary["kpis"]["value_added_usd"] >= -CENT
+    for f in s["scenarios"]:
+        assert f["npv_usd"] <= f["wait_and_see_npv_usd"] + CENT
+    plans = list(results.futures.values())
+    assert all(p.summary["audit"]["passed"] for p in plans)
+    early = [p.campus_month[p.campus_month["month"] < f"2027-{commit + 1:02d}"]
+             ["blocks_started"].tolist() for p in plans]
+    assert all(e == early[0] for e in early)
+    signed = [sorted(map(tuple, p.leases.loc[p.leases["accepted"].astype(bool),
+                                             ["offer_id", "campus_id", "start_month"]]
+                         .values.tolist())) for p in plans]
+    assert all(x == signed[0] for x in signed)  # O1 is signed now: the same everywhere
+
+
+def test_one_future_is_the_deterministic_plan(case):
+    """A single future of probability 100 % with no changes: the deterministic optimum."""
+    plain = case(**TWO_FUTURES)
+    one = case(**TWO_FUTURES, uncertainty={"commit_months": 6, "scenarios": [
+        {"name": "only", "probability_pct": 100, "set": {}}]})
+    deterministic = solve_inputs(load_inputs(plain))
+    stochastic = solve_inputs(load_inputs(one))
+    assert stochastic.summary["npv_usd"] == pytest.approx(deterministic.summary["npv_usd"],
+                                                          abs=CENT)
+    assert stochastic.summary["stochastic"]["evpi_usd"] == pytest.approx(0, abs=CENT)
+    assert stochastic.summary["stochastic"]["vss_usd"] == pytest.approx(0, abs=CENT)
+    only = stochastic.futures["only"]
+    for column in ("mining_mw", "blocks_started", "it_ready_mw", "net_cash_usd"):
+        assert only.campus_month[column].tolist() == pytest.approx(
+            deterministic.campus_month[column].tolist(), abs=1e-6)
+
+
+def test_a_withdrawn_offer_is_never_taken(case):
+    """The offer exists only in the bull future; the lease it would be is worth taking
+    there. Accepting it now means 'take it if the tenant signs'."""
+    path = case(**TWO_FUTURES | {"offers": [{**OFFER, "rate_usd_per_kw_month": 400}]},
+                uncertainty={"commit_months": 1, "scenarios": [
+                    {"name": "gone", "probability_pct": 40,
+                     "set": {"offers[O1].withdrawn": True}},
+                    {"name": "here", "probability_pct": 60, "set": {}}]})
+    results = solve_inputs(load_inputs(path))
+    assert results.summary["status"] == "optimal"
+    assert not _taken(results, "gone")
+    assert _taken(results, "here")
+    assert results.futures["gone"].summary["audit"]["passed"]

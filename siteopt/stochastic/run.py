@@ -205,8 +205,11 @@ def _here_and_now_table(solved: _Solved) -> pd.DataFrame:
         if key.kind == "miners_sold_mw":
             campus = key.index[0]
             value, sold_before[campus] = value - sold_before.get(campus, 0.0), value
-        if abs(value) > 1e-9 and key.offer_id not in data.running:  # running: decided
-            rows.append(describe(key, value, data))
+        # described from a future where the offer exists (it may be withdrawn in others)
+        where = next((d for d in solved.ens.data
+                      if key.offer_id is None or key.offer_id in d.offers.index), data)
+        if abs(value) > 1e-9 and key.offer_id not in where.running:  # running: decided
+            rows.append(describe(key, value, where))
     return pd.DataFrame(rows, columns=HERE_AND_NOW_COLUMNS)
 
 
