@@ -30,8 +30,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from cases import CAMPUS, MARKET, OFFER
+
 from siteopt.api import expected_value_scenario, solve_inputs
 from siteopt.export.results_folder import load_results, write_results
 from siteopt.inputs import load_inputs
@@ -195,3 +195,36 @@ def test_a_withdrawn_offer_is_never_taken(case):
     assert not _taken(results, "gone")
     assert _taken(results, "here")
     assert results.futures["gone"].summary["audit"]["passed"]
+
+
+def test_the_shipped_uncertain_scenario_solves_from_the_cli(tmp_path):
+    """scenarios/uncertain.yaml end to end: exit 0, the folder with every future, the
+    Uncertainty sheet, here-and-now decisions identical in the written futures."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from openpyxl import load_workbook
+
+    out = tmp_path / "uncertain"
+    done = subprocess.run([sys.executable, "-m", "siteopt", "solve",
+                           str(ROOT / "scenarios" / "uncertain.yaml"), "-o", str(out),
+                           "--json"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    s = summary["stochastic"]
+    assert [f["name"] for f in s["scenarios"]] == ["bear", "base", "bull"]
+    assert summary["npv_usd"] == pytest.approx(
+        sum(f["probability_pct"] / 100 * f["npv_usd"] for f in s["scenarios"]), abs=0.01)
+    assert s["cvar_npv_usd"] <= summary["npv_usd"] <= s["wait_and_see_npv_usd"] * 1.01
+    assert summary["audit"]["passed"]
+    back = load_results(out)
+    cm = back.company_month
+    assert float((cm["net_cash_usd"] * cm["discount_factor"]).sum()) == \
+        pytest.approx(summary["npv_usd"], abs=0.01)
+    first = {n: r.campus_month[r.campus_month["month"] < "2028-01"]
+             [["campus_id", "month", "blocks_started"]].reset_index(drop=True)
+             for n, r in back.futures.items()}
+    assert all(f.equals(first["base"]) for f in first.values())
+    assert "Uncertainty" in load_workbook(out / "plan.xlsx", read_only=True).sheetnames
+    assert "Decided now" in done.stderr

@@ -63,6 +63,11 @@ def build_plan_workbook(results: Results) -> Workbook:
         wb.create_sheet(title)
     if plan and "changes" in results.extra:
         _what_changed(wb.create_sheet("What changed", 1), results)
+    if plan and results.summary.get("stochastic"):
+        from siteopt.export.uncertainty_sheet import uncertainty_sheet
+
+        uncertainty_sheet(wb.create_sheet("Uncertainty", 1),
+                          wb.create_sheet("Uncertainty data"), results)
     if plan:
         _summary(wb["Summary"], results)
         data = _chart_data(wb["Chart data"], results)

@@ -20,7 +20,8 @@ from siteopt.inputs.overrides import Override, parse_vary
 from siteopt.inputs.schema import TABLES
 
 # keys every future shares: what is planned, and how it is solved
-_SHARED = ("name", "description", "portfolio", "horizon.", "solver.", "uncertainty.")
+_SHARED = ("name", "description", "portfolio", "horizon.", "solver.", "uncertainty.",
+           "finance.discount_rate_pct_per_year")
 # tables whose rows a change can name by id (the expected-value scenario averages them)
 _ROW_TABLES = {"campuses": "campuses", "offers": "offers"}
 
@@ -60,7 +61,8 @@ def _changes(name: str, changes: dict[str, Any], where: str, problems: Problems
             continue
         if any(key == k or (k.endswith(".") and key.startswith(k)) for k in _SHARED):
             problems.add(at, "every future shares the scenario's name, portfolio, horizon, "
-                             "solver and uncertainty settings; change them in the scenario")
+                             "discount rate, solver and uncertainty settings; change them in "
+                             "the scenario")
             continue
         try:
             _, _, items = parse_vary(f"{key}={text}")

@@ -43,7 +43,7 @@ from siteopt.stochastic.futures import (
     expected_value_inputs,
     future_inputs,
 )
-from siteopt.stochastic.here_and_now import HERE_AND_NOW_COLUMNS, Decision, describe
+from siteopt.stochastic.here_and_now import HERE_AND_NOW_COLUMNS, describe
 from siteopt.stochastic.metrics import cvar, expected
 from siteopt.stochastic.scenario_model import (
     Ensemble,
@@ -271,6 +271,25 @@ def _measures(inputs: Inputs, solved: _Solved, futures: list[FutureInputs]) -> d
             "ev_plan_expected_npv_usd": ev_npv, "ev_plan_note": ev_note}
 
 
+def _cannot_follow(ens: Ensemble, fixed: np.ndarray) -> str | None:
+    """Why some future cannot take the expected-value plan's decisions, in words (None: no
+    decision is missing from a future; the solve then tells)."""
+    from siteopt.stochastic.here_and_now import describe
+    from siteopt.stochastic.scenario_model import withdrawn
+
+    for key, value in zip(ens.keys, fixed):
+        if abs(value) <= 1e-9:
+            continue
+        unable = [f.name for f, present in zip(ens.futures, ens.present)
+                  if key not in present and key.offer_id not in withdrawn(f)]
+        if unable:
+            where = next(d for d, present in zip(ens.data, ens.present) if key in present)
+            return (f"the expected-value plan would {describe(key, value, where)['description']}"
+                    f", which {', '.join(unable)} cannot (a permit, a deadline or a campus "
+                    f"that differs there)")
+    return None
+
+
 def _expected_value_plan(inputs: Inputs, solved: _Solved, futures: list[FutureInputs]
                          ) -> tuple[float | None, str]:
     """Expected NPV when the average future's here-and-now decisions are taken and every
@@ -280,6 +299,9 @@ def _expected_value_plan(inputs: Inputs, solved: _Solved, futures: list[FutureIn
     if plan is None:
         return None, "the expected-value scenario has no plan"
     fixed = np.array([plan.get((key.kind, key.index), 0.0) for key in solved.ens.keys])
+    blocked = _cannot_follow(solved.ens, fixed)
+    if blocked:
+        return None, blocked
     compiled = solved.expected
     changes = _fixing(compiled, {"here_and_now"}, {"here_and_now": fixed})
     outcome = solve_compiled(solved.ef, compiled, inputs.scenario.solver, changes=changes)

@@ -47,6 +47,7 @@ class Ensemble:
     futures: tuple[FutureInputs, ...]
     data: tuple[ModelData, ...]
     keys: tuple[Decision, ...]
+    present: tuple[frozenset[Decision], ...]  # the here-and-now decisions each future has
     commit_months: int
     cvar_alpha: float  # 0..1
     cvar_weight: float  # 0..1
@@ -65,8 +66,9 @@ def ensemble(futures: list[FutureInputs], commit_months: int, cvar_alpha_pct: fl
     # months before C are free of the block-start reduction (a dominance that moves starts
     # later holds for a plan's free months only, as in a re-plan)
     data = [dataclasses.replace(prepare(f.inputs), fixed_before=commit_months) for f in futures]
-    keys = union([decisions(d, commit_months) for d in data])
-    return Ensemble(tuple(futures), tuple(data), tuple(keys), commit_months,
+    own = [decisions(d, commit_months) for d in data]
+    return Ensemble(tuple(futures), tuple(data), tuple(union(own)),
+                    tuple(frozenset(k) for k in own), commit_months,
                     cvar_alpha_pct / 100, cvar_weight_pct / 100)
 
 
