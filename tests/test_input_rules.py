@@ -20,6 +20,7 @@ KEY_DEFAULTS = {  # a valid value for every scenario key the tests below vary on
     "horizon": {"start": "2027-01", "months": 12},
     "market": {"btc_price_usd": 90000, "network_hashrate_ehs": 1000},
     "finance": {"debt": {"max_ltc_pct": 80, "rate_pct_per_year": 8, "tenor_months": 120}},
+    "uncertainty": {"commit_months": 1, "scenarios": [{"name": "only", "probability_pct": 100}]},
 }
 
 

@@ -60,7 +60,8 @@ ROOT = example_root()
 EXAMPLE_PORTFOLIO = ROOT / "data" / "portfolio"
 EXAMPLE_SCENARIO = ROOT / "scenarios" / "base.yaml"
 # optional keys the base scenario leaves empty get their example from these (commented out)
-OPTIONAL_EXAMPLES = (ROOT / "scenarios" / "funded.yaml", ROOT / "scenarios" / "spec-build.yaml")
+OPTIONAL_EXAMPLES = (ROOT / "scenarios" / "funded.yaml", ROOT / "scenarios" / "spec-build.yaml",
+                     ROOT / "scenarios" / "uncertain.yaml")
 SCENARIO_FILE = "scenario.yaml"
 WORKBOOK_FILE = "portfolio.xlsx"
 PORTFOLIO_FOLDER = "portfolio"
@@ -206,6 +207,10 @@ def _emit(model: type[BaseModel], values: dict[str, Any], examples: dict[str, An
             _emit(section, inner or sample, sample, f"{path}.", indent + "  ", off, lines)
             continue
         shown = value if value is not None else example
+        if isinstance(shown, list) and shown and all(isinstance(i, dict) for i in shown):
+            lines.append(f"{lead}{key}:")  # a list of entries (futures): one per line
+            lines += [f"{lead}  - {_yaml_value(item)}" for item in shown]
+            continue
         lines.append(f"{lead}{key}: {_yaml_value(shown)}")
 
 
