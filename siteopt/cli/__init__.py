@@ -501,6 +501,9 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
               help="Comma-separated: plan (as generated) and/or funded (the finance of "
                    "scenarios/funded.yaml scaled to the portfolio: cash floor, BTC treasury, "
                    "project debt, capex budget).")
+@click.option("--futures", "futures_spec", metavar="N1,N2,...",
+              help="Also plan each variant across N seeded futures (an uncertainty section; "
+                   "the extensive form is timed without its measures), e.g. 1,5,10,20.")
 @click.option("--compare", "compare_spec", metavar="KEY=V1,V2,...",
               help="Solve every portfolio once per value of a solver key, side by side "
                    "(e.g. finance_start=true,false); prints each one's ratio to the first.")
@@ -508,7 +511,7 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
 def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct: float,
           batch_count: int, workers: int, batch_repeats: int, no_workbook: bool,
           profile_dir: Path | None, wait_idle_s: float, variants: str,
-          compare_spec: str | None) -> None:
+          futures_spec: str | None, compare_spec: str | None) -> None:
     """Benchmark build, HiGHS, extract and write times on synthetic portfolios.
 
     Each size and seed is a seeded synthetic portfolio written as CSV and solved (plan only,
@@ -528,6 +531,15 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
     if not chosen_variants or any(v not in VARIANTS for v in chosen_variants):
         raise click.BadParameter(f"choose from {', '.join(VARIANTS)} (found {variants!r})",
                                  param_hint="--variants")
+    if futures_spec:
+        try:
+            counts = [int(n) for n in futures_spec.split(",") if n.strip()]
+        except ValueError:
+            counts = []
+        if not counts or any(not 1 <= n <= 200 for n in counts):
+            raise click.BadParameter(f"expected whole numbers 1-200 separated by commas "
+                                     f"(found {futures_spec!r})", param_hint="--futures")
+        chosen_variants = tuple(f"{v}@{n}" for v in chosen_variants for n in counts)
     candidates = _bench_candidates(compare_spec)
 
     chosen = [s.strip().upper() for s in sizes.split(",") if s.strip()]

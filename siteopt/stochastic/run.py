@@ -125,7 +125,11 @@ def solve_stochastic(inputs: Inputs, log: bool = False, baseline: bool = True,
     if measures:
         with stages.stage("measures"):
             values = _measures(inputs, solved, futures)
-    return _combined(inputs, solved, plans, bases, here_and_now, values, timings)
+    results = _combined(inputs, solved, plans, bases, here_and_now, values, timings)
+    results.summary["stochastic"]["stage_seconds"] = {
+        name: round(seconds, 3) for name, seconds in
+        {**stages.seconds, "solve": outcome.solve_seconds}.items()}
+    return results
 
 
 def _fixing(compiled: Compiled, names: set[str], values: dict[str, np.ndarray]
@@ -375,6 +379,9 @@ def _combined(inputs: Inputs, solved: _Solved, plans: list[Results],
     expected_npv = math.fsum(p * v for p, v in zip(probabilities, npvs))
     outcome = solved.outcome
     summary = run_summary(inputs, outcome, expected_npv, timings)
+    from siteopt.api import _search_summary
+
+    summary["search"] = _search_summary(outcome)
     risk = inputs.scenario.uncertainty.risk
     summary["stochastic"] = _stochastic_block(solved, plans, bases, npvs, expected_npv,
                                               risk.cvar_alpha_pct, risk.cvar_weight_pct, values)

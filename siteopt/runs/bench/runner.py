@@ -148,7 +148,12 @@ def run_one(scenario_path: Path, outdir: Path, workbook: bool = True,
     t = time.perf_counter()
     inputs = load_inputs(scenario_path)
     loaded = time.perf_counter()
-    results = solve_inputs(inputs, baseline=False, on_stage=on_stage)
+    if inputs.scenario.uncertainty is not None:  # the extensive form alone: no measures
+        from siteopt.stochastic.run import solve_stochastic
+
+        results = solve_stochastic(inputs, baseline=False, measures=False, on_stage=on_stage)
+    else:
+        results = solve_inputs(inputs, baseline=False, on_stage=on_stage)
     solved = time.perf_counter()
     summary = results.summary
     status = summary["status"]

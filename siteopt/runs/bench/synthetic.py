@@ -459,11 +459,38 @@ def funded_finance(synthetic: Synthetic) -> dict[str, Any]:
     return finance
 
 
+FUTURES_COMMIT_MONTHS = 12
+BTC_SPREAD = 0.35  # log-sd of a future's BTC price against the scenario's (≈ −30 % … +40 %)
+
+
+def futures_section(count: int, seed: int) -> dict[str, Any]:
+    """An uncertainty section of `count` seeded futures, equally likely: the first as the
+    scenario, each other with the BTC price scaled by a log-normal factor."""
+    rng = np.random.default_rng([seed, count, 16])
+    shares = [round(100 / count, 6)] * count
+    shares[-1] = round(100 - sum(shares[:-1]), 6)
+    futures = []
+    for i in range(count):
+        factor = 1.0 if i == 0 else float(np.exp(rng.normal(0, BTC_SPREAD)))
+        futures.append({"name": f"future-{i + 1}", "probability_pct": shares[i],
+                        "set": {"market.btc_price_usd": f"*{factor:.4f}"}})
+    return {"commit_months": FUTURES_COMMIT_MONTHS, "scenarios": futures}
+
+
 def with_variant(synthetic: Synthetic, variant: str) -> Synthetic:
-    """The portfolio as benchmarked: `plan` as generated, `funded` with the funded finance."""
+    """The portfolio as benchmarked: `plan` as generated, `funded` with the funded finance;
+    `VARIANT@N`: that, planned across N futures (futures_section)."""
+    from dataclasses import replace
+
+    base, _, count = variant.partition("@")
+    if count:
+        planned = with_variant(synthetic, base)
+        scenario = json.loads(json.dumps(planned.scenario))
+        scenario["uncertainty"] = futures_section(int(count), synthetic.seed)
+        scenario["name"] += f"-{count}-futures"
+        return replace(planned, scenario=scenario)
     if variant == "plan":
         return synthetic
-    from dataclasses import replace
 
     scenario = json.loads(json.dumps(synthetic.scenario))
     scenario["finance"] = {**scenario["finance"], **funded_finance(synthetic)}
