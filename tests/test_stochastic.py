@@ -228,3 +228,27 @@ def test_the_shipped_uncertain_scenario_solves_from_the_cli(tmp_path):
     assert all(f.equals(first["base"]) for f in first.values())
     assert "Uncertainty" in load_workbook(out / "plan.xlsx", read_only=True).sheetnames
     assert "Decided now" in done.stderr
+
+
+def test_batch_and_compare_read_stochastic_results(case, tmp_path):
+    """A stochastic scenario in a batch: its folder with the futures, its row in batch.csv
+    (expected NPV), the comparison workbook with its CVaR, VSS and EVPI."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    stochastic = case(**TWO_FUTURES, uncertainty=UNCERTAINTY, name="two-futures")
+    plain = case(**TWO_FUTURES, name="plain")
+    out = tmp_path / "batch"
+    done = subprocess.run([sys.executable, "-m", "siteopt", "batch", str(stochastic),
+                           str(plain), "-o", str(out), "--workers", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(out / "batch.csv").set_index("scenario")
+    assert rows.loc["two-futures", "npv_usd"] == pytest.approx(41_062_500, abs=0.01)
+    assert (out / "two-futures" / "scenarios" / "bull" / "summary.json").is_file()
+    ws = load_workbook(out / "comparison.xlsx", read_only=True).worksheets[0]
+    text = [str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    assert "Value of the stochastic solution" in text and "Value of perfect information" in text

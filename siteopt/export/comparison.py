@@ -69,6 +69,10 @@ KPIS = (
     ("it_mw_converted", "IT MW converted", "IT MW", "mw"),
     ("offers_accepted", "Offers accepted or delivered", "offers", "count"),
     ("mip_gap_pct", "MIP gap", "%", "gap"),
+    # stochastic plans (an uncertainty section); empty for a plan of one future
+    ("cvar_npv_usd", "CVaR of NPV (stochastic)", "USD m", "usd"),
+    ("vss_usd", "Value of the stochastic solution", "USD m", "usd"),
+    ("evpi_usd", "Value of perfect information", "USD m", "usd"),
 )
 
 
@@ -213,6 +217,9 @@ def kpi_values(results: Results) -> dict[str, Any]:
     k["status"] = status_banner(summary)[0]
     k.setdefault("npv_usd", summary.get("npv_usd"))
     k["mip_gap_pct"] = summary.get("mip_gap_pct")
+    stochastic = summary.get("stochastic") or {}
+    for key in ("cvar_npv_usd", "vss_usd", "evpi_usd"):
+        k[key] = stochastic.get(key)
     if plan_frames.has_plan(results):
         decisions = plan_frames.campus_decisions(results)
         k["it_mw_converted"] = float(decisions["IT MW converted"].sum()) if len(decisions) \
