@@ -190,6 +190,18 @@ def test_leases_catch_leased_mw_the_leases_do_not_explain(case):
         + [0.0] * 3
 
 
+def test_leases_catch_a_withdrawn_offer_taken(case):
+    """O1 withdrawn (a future where the tenant walked away), yet the table leases it."""
+    for withdrawn, caught in (("false", False), ("true", True)):
+        inputs = inputs_of(case, offers=[{**RELET[0], "withdrawn": withdrawn}])
+        leased = [0.0] * 6 + [10.0] * 3 + [0.0] * 3
+        plan = read_plan(inputs, campus_month(it_leased_mw=leased),
+                         pd.DataFrame([lease_row("O1", "2027-07", 3_000_000.0)]))
+        capacity, _ = check_conversion(plan)
+        problems = check_leases(plan, capacity)[1]
+        assert ("offer O1 is withdrawn but taken" in problems) == caught, problems
+
+
 def test_leases_catch_a_signed_lease_not_delivered(case):
     inputs = inputs_of(case, offers=[{"signed": "true"}])
     leases = pd.DataFrame([{"offer_id": "O1", "accepted": False, "campus_id": None}])

@@ -60,6 +60,8 @@ def check_leases(plan: Plan, capacity: Capacity) -> tuple[LeaseCash, list[str]]:
             problems.append(f"signed lease {offer_id} not delivered")
         if taken.empty:
             continue
+        if bool(offer.get("withdrawn", False)):
+            problems.append(f"offer {offer_id} is withdrawn but taken")
         ramp = plan.inputs.offer_phases[plan.inputs.offer_phases["offer_id"] == offer_id]
         start, found = _offer_delivery(plan, offer_id, offer, taken, ramp)
         problems += found
