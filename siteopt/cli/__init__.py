@@ -247,7 +247,8 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     outdir = outdir or Path("out") / inputs.scenario.name
     check_outdir(outdir)  # before minutes of solving: may it be replaced, can it be written?
     futures = "" if expected_value or uncertainty is None else \
-        f", {len(uncertainty.scenarios)} futures, committing {uncertainty.commit_months} months"
+        (f", {len(uncertainty.scenarios)} futures, committing the first "
+         f"{uncertainty.commit_months} month{'s' if uncertainty.commit_months != 1 else ''}")
     _err(f"Solving {inputs.scenario.name} ({len(inputs.campuses)} campuses, "
          f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months{futures})...")
     results = solve_inputs(inputs)

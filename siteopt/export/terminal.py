@@ -47,8 +47,8 @@ def print_stochastic(results, console: Console) -> None:
                   f"Expected NPV {summary['npv_usd'] / 1e6:,.1f} M USD over "
                   f"{len(block['scenarios'])} futures (build {summary['build_seconds']:.1f} s, "
                   f"solve {summary['solve_seconds']:.1f} s)")
-    table = Table(title=f"Decided now (before month {block['commit_months']}), the same in "
-                        f"every future")
+    table = Table(title=f"Decided now (taking effect before {frames.commit_month(summary)}), "
+                        f"the same in every future")
     table.add_column("decision", justify="left")
     for line in frames.here_and_now_lines(results.extra.get("here_and_now"), limit=15):
         table.add_row(line)
@@ -67,8 +67,10 @@ def print_stochastic(results, console: Console) -> None:
                       str(getattr(row, "leases_taken", "") or "—").replace(";", ", "))
     console.print(table)
     for row in frames.measures(summary).itertuples():
-        value = "—" if row.usd is None or pd.isna(row.usd) else f"{row.usd / 1e6:,.1f} M USD"
-        console.print(f"{row.measure}: {value} — {row.meaning}")
+        if row.usd is None or pd.isna(row.usd):
+            console.print(f"{row.measure}: {row.meaning}")
+        else:
+            console.print(f"{row.measure}: {row.usd / 1e6:,.1f} M USD — {row.meaning}")
 
 
 def print_plan(results) -> None:

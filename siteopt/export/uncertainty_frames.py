@@ -15,6 +15,16 @@ def _musd(usd: float | None) -> str:
     return "—" if usd is None else f"{usd / 1e6:,.1f} M USD"
 
 
+def commit_month(summary: dict[str, Any]) -> str:
+    """The first month decided later, YYYY-MM: decisions before it are taken now."""
+    start = str((summary.get("horizon") or {}).get("start", ""))
+    months = int((summary.get("stochastic") or {}).get("commit_months") or 0)
+    if len(start) != 7:
+        return f"month {months}"
+    ordinal = int(start[:4]) * 12 + int(start[5:]) - 1 + months
+    return f"{ordinal // 12}-{ordinal % 12 + 1:02d}"
+
+
 def measures(summary: dict[str, Any]) -> pd.DataFrame:
     """One row per measure: its name, value in USD and one plain sentence."""
     block = summary.get("stochastic") or {}
@@ -36,7 +46,7 @@ def measures(summary: dict[str, Any]) -> pd.DataFrame:
           f"average future." if vss is not None and vss >= 0 else
           f"planning on the average future did {_musd(-vss)} better here (within the MIP gaps "
           f"of the solves, or because the objective weighs risk)." if vss is not None else
-          "not available.")),
+          "not available: the expected-value plan is not.")),
         ("Wait-and-see NPV", block.get("wait_and_see_npv_usd"),
          "the expected NPV if the future were known before deciding (each future planned "
          "alone)."),

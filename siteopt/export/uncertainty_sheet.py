@@ -25,9 +25,9 @@ def uncertainty_sheet(ws: Worksheet, data_ws: Worksheet, results: Results) -> No
     summary = results.summary
     block = summary["stochastic"]
     row = sheet_title(ws, "Deciding under uncertainty",
-                      f"{len(block['scenarios'])} futures; decisions before month "
-                      f"{block['commit_months']} of the horizon are taken now, the same in "
-                      f"every future")
+                      f"{len(block['scenarios'])} futures; decisions taking effect before "
+                      f"{frames.commit_month(summary)} are taken now, the same in every "
+                      f"future")
     put(ws, row, 1, "Decided now", font=BOLD)
     row += 1
     for line in frames.here_and_now_lines(results.extra.get("here_and_now"), limit=25):
