@@ -252,3 +252,39 @@ def test_batch_and_compare_read_stochastic_results(case, tmp_path):
     ws = load_workbook(out / "comparison.xlsx", read_only=True).worksheets[0]
     text = [str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert "Value of the stochastic solution" in text and "Value of perfect information" in text
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scales=st.lists(st.sampled_from([0.4, 0.6, 1.0, 1.4, 2.0]), min_size=2, max_size=2),
+       weight=st.integers(1, 9), rate=st.sampled_from([90, 120, 150, 200]))
+def test_brute_force_over_the_decisions_taken_now(tmp_path_factory, scales, weight, rate):
+    """Enumerate what can be decided now — decline O1, or sign it to start in month s
+    (Aug–Dec) — and solve each future alone with that decision imposed through its inputs
+    (declined: withdrawn; signed for s: signed with earliest = latest = s). The best
+    probability-weighted total is the stochastic plan's expected NPV."""
+    from conftest import write_case
+
+    futures = [{"name": "a", "probability_pct": weight * 10,
+                "set": {"market.btc_price_usd": f"*{scales[0]}"}},
+               {"name": "b", "probability_pct": 100 - weight * 10,
+                "set": {"market.btc_price_usd": f"*{scales[1]}"}}]
+    offer = {**OFFER, "rate_usd_per_kw_month": rate, "earliest_start": "2027-08"}
+    campus = {**CAMPUS, "hpc_max_it_mw": 10}
+    folder = tmp_path_factory.mktemp("brute")
+    path = write_case(folder / "stochastic", campuses=[campus], offers=[offer], market=MARKET,
+                      uncertainty={"commit_months": 1, "scenarios": futures})
+    stochastic = solve_inputs(load_inputs(path)).summary["stochastic"]["expected_npv_usd"]
+
+    def alone(future, imposed):
+        market = {**MARKET, "btc_price_usd": MARKET["btc_price_usd"] * float(
+            future["set"]["market.btc_price_usd"][1:])}
+        p = write_case(folder / f"{future['name']}-{len(list(folder.iterdir()))}",
+                       campuses=[campus], offers=[{**offer, **imposed}], market=market)
+        return solve_inputs(load_inputs(p), baseline=False).summary["npv_usd"]
+
+    choices = [{"withdrawn": "true"}] + [
+        {"signed": "true", "earliest_start": f"2027-{m:02d}", "latest_start": f"2027-{m:02d}"}
+        for m in range(8, 13)]
+    best = max(sum(f["probability_pct"] / 100 * alone(f, c) for f in futures)
+               for c in choices)
+    assert stochastic == pytest.approx(best, abs=CENT)
