@@ -288,3 +288,18 @@ def test_brute_force_over_the_decisions_taken_now(tmp_path_factory, scales, weig
     best = max(sum(f["probability_pct"] / 100 * alone(f, c) for f in futures)
                for c in choices)
     assert stochastic == pytest.approx(best, abs=CENT)
+
+
+def test_a_stochastic_folder_is_not_replanned_as_one_plan(case, tmp_path):
+    from click.testing import CliRunner
+
+    from siteopt.cli import main
+
+    results, path = _solve(case)
+    out = tmp_path / "out"
+    write_results(results, out, workbook=False)
+    done = CliRunner().invoke(main, ["replan", str(out), "--from", "2027-04", "-o",
+                                     str(tmp_path / "again")])
+    assert done.exit_code == 1
+    assert "holds a plan across several futures" in done.output
+    assert not (tmp_path / "again").exists()

@@ -154,13 +154,14 @@ def validate(scenario: Path, portfolio: Path | None) -> None:
 
     inputs = load_inputs(scenario, portfolio)
     _warn(inputs.warnings)
+    futures = ""
     if inputs.scenario.uncertainty is not None:
         from siteopt.stochastic.futures import future_inputs
 
-        future_inputs(inputs)
+        futures = f", {len(future_inputs(inputs))} futures"
     click.echo(f"{scenario}: valid — {len(inputs.campuses)} campuses, {len(inputs.offers)} "
                f"offers, {inputs.scenario.horizon.months} months from "
-               f"{inputs.scenario.horizon.start} (input hash {inputs.input_hash})")
+               f"{inputs.scenario.horizon.start}{futures} (input hash {inputs.input_hash})")
 
 
 @main.command()

@@ -44,7 +44,8 @@ def uncertainty_sheet(ws: Worksheet, data_ws: Worksheet, results: Results) -> No
     put(ws, row, 1, block.get("note"))
     row += 2
     futures = frames.futures_frame(summary, results.extra.get("scenarios"))
-    shown = pd.DataFrame({"future": futures["name"],
+    shown = pd.DataFrame({"future": [f"{n} ({p:g} %)" for n, p in
+                                     zip(futures["name"], futures["probability_pct"])],
                           "probability_pct": futures["probability_pct"],
                           "npv_usd": futures["npv_usd"],
                           "baseline_npv_usd": futures["baseline_npv_usd"],
@@ -58,7 +59,7 @@ def uncertainty_sheet(ws: Worksheet, data_ws: Worksheet, results: Results) -> No
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
     _color(chart.series[0], COLORS["npv"])
     _axes(chart, None, "USD m", USD_M)
-    _finish(chart, "NPV by future (probabilities in the table)")
+    _finish(chart, "NPV by future, worst first (probability)")
     chart.height, chart.width = 7, 16
     ws.add_chart(chart, f"A{last + 2}")
     _fans(ws, data_ws, results, last + 18)

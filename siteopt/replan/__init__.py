@@ -75,8 +75,17 @@ def replan(result_dir: Path, from_month: str, scenario: Path | None = None,
     if summary.get("status") not in ("optimal", "feasible") or not len(old.campus_month):
         raise InputError([Problem(str(result_dir), f"holds no plan to re-plan (status "
                                                    f"{summary.get('status')})")])
+    if summary.get("stochastic"):
+        raise InputError([Problem(str(result_dir), "holds a plan across several futures (its "
+                                  "tables are expected values); re-plan one future's own "
+                                  "plan instead: its folder is in scenarios/ inside, with "
+                                  "--scenario naming that future's inputs")])
     old_inputs = _old_inputs(result_dir, summary, required=scenario is None)
     inputs = load_inputs(scenario) if scenario is not None else old_inputs
+    if inputs.scenario.uncertainty is not None:
+        raise InputError([Problem(f"scenario {inputs.scenario_path.name}: uncertainty",
+                                  "a re-plan solves one future: give --scenario a scenario "
+                                  "without an uncertainty section")])
     inputs = with_solver_options(inputs, **(solver_overrides or {}))
     until = _check_months(result_dir, summary, inputs, from_month, scenario)
     data = prepare(inputs)
