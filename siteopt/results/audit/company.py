@@ -23,8 +23,10 @@ def check_company(plan: Plan, company_month: pd.DataFrame, npv_usd: float,
 
 def _column(co: pd.DataFrame, column: str, expected, tol: float = USD_TOL) -> list[str]:
     bad = differs(co[column], expected, tol)
-    return [f"company {row.month}: {column} differs from its formula"
-            for row in co[bad].head(SHOWN).itertuples()]
+    if not bad.any():  # the usual case: no rows to name (itertuples of the frame is slow)
+        return []
+    return [f"company {month}: {column} differs from its formula"
+            for month in co.loc[bad, "month"].head(SHOWN)]
 
 
 def _campus_totals(plan: Plan, co: pd.DataFrame) -> list[str]:
