@@ -138,8 +138,15 @@ class SheetRows:
         while len(self._letters) <= right:
             self._letters.append(get_column_letter(len(self._letters)))
         parts = [f'<row r="{row}">']
+        letters, styles, widths = self._letters, self._styles, self._widths
         for column, value, look in zip(range(left, right + 1), values, looks):
-            parts.append(self._cell(f"{self._letters[column]}{row}", column, value, look))
+            ref = f"{letters[column]}{row}"
+            if type(value) is float and math.isfinite(value):  # most cells: the short way
+                widths.number(column, value, look.number_format, look.bold)
+                parts.append(f'<c r="{ref}"{styles.attr(look, "number")} t="n">'
+                             f"<v>{value:.16g}</v></c>")
+            else:
+                parts.append(self._cell(ref, column, value, look))
         parts.append("</row>")
         self._xml.append("".join(parts))
         self.first_row = row if self.first_row is None else self.first_row
@@ -154,7 +161,7 @@ class SheetRows:
 
     def _cell(self, ref: str, column: int, value: Any, look: Look) -> str:
         value = _plain(value)
-        bold = bool(look.font is not None and look.font.b)
+        bold = look.bold
         if value is None:
             style = self._styles.attr(look, "empty")
             return f'<c r="{ref}"{style}/>' if style else ""

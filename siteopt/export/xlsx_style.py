@@ -14,6 +14,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,6 +72,10 @@ class Look:
     fill: PatternFill | None = None
     alignment: Alignment | None = None
 
+    @cached_property
+    def bold(self) -> bool:
+        """Bold text is measured 10 % wider when columns are fitted."""
+        return bool(self.font is not None and self.font.b)
 
 
 # ---------------------------------------------------------------------------------------------
