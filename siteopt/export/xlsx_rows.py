@@ -241,7 +241,8 @@ class BulkBook:
             _check_below(rows)
         buffer = io.BytesIO()
         self.wb.save(buffer)
-        parts = {rows.ws.path.lstrip("/"): rows for rows in self._rows.values() if rows.xml()}
+        parts = {rows.ws.path.lstrip("/"): rows for rows in self._rows.values()
+                 if rows.first_row is not None}
         with zipfile.ZipFile(buffer) as source, \
                 zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
             for info in source.infolist():
