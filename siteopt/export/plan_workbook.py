@@ -24,6 +24,7 @@ from siteopt.contract import LINE
 from siteopt.export import charts, plan_frames
 from siteopt.export.assumptions import write_assumptions
 from siteopt.export.status import status_banner
+from siteopt.export.xlsx_rows import BulkBook, SheetRows
 from siteopt.export.xlsx_style import (
     BAND_FILL,
     BOLD,
@@ -38,6 +39,7 @@ from siteopt.export.xlsx_style import (
     SUBTITLE_FONT,
     USD_M,
     ColumnStyle,
+    Look,
     add_table,
     fit_row_heights,
     fit_widths,
@@ -55,9 +57,12 @@ PLAN_SHEETS = ("Summary", "Charts", "Campus plan", "Leases", "Cash flow", "Cash 
 NO_PLAN_SHEETS = ("Summary", "Diagnosis", "Assumptions", "About this run")
 
 
-def build_plan_workbook(results: Results) -> Workbook:
+def build_plan_workbook(results: Results) -> BulkBook:
+    """The workbook of a run; the large data sheets' rows are kept as XML until it is saved
+    (`BulkBook.save`), the rest are openpyxl cells."""
     wb = Workbook()
     wb.remove(wb.active)
+    book = BulkBook(wb)
     plan = plan_frames.has_plan(results)
     for title in PLAN_SHEETS if plan else NO_PLAN_SHEETS:
         wb.create_sheet(title)
@@ -72,14 +77,14 @@ def build_plan_workbook(results: Results) -> Workbook:
         _summary(wb["Summary"], results)
         data = _chart_data(wb["Chart data"], results)
         _charts(wb["Charts"], wb["Chart data"], results, data)
-        _campus_plan(wb["Campus plan"], results)
-        _leases(wb["Leases"], results)
+        _campus_plan(book.rows(wb["Campus plan"]), results)
+        _leases(book.rows(wb["Leases"]), results)
         _cash_flow(wb["Cash flow"], results)
-        _detail(wb["Cash flow monthly"], "Cash flow by month (USD m; costs as positive "
-                "amounts, as in company_month.csv)", results.company_month,
+        _detail(book.rows(wb["Cash flow monthly"]), "Cash flow by month (USD m; costs as "
+                "positive amounts, as in company_month.csv)", results.company_month,
                 "tblCashFlowMonthly")
-        _cash_and_debt(wb["Company cash & debt"], results)
-        _detail(wb["Campus month"], "Campus by month: MW by use and cash lines "
+        _cash_and_debt(book.rows(wb["Company cash & debt"]), results)
+        _detail(book.rows(wb["Campus month"]), "Campus by month: MW by use and cash lines "
                 "(as in campus_month.csv)", results.campus_month, "tblCampusMonth")
     else:
         _summary_no_plan(wb["Summary"], results)
@@ -87,7 +92,7 @@ def build_plan_workbook(results: Results) -> Workbook:
     _assumptions(wb["Assumptions"], results)
     _about(wb["About this run"], results)
     wb.active = 0
-    return wb
+    return book
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,7 +112,8 @@ def _title_block(ws: Worksheet, summary: dict[str, Any], what: str) -> int:
     return row + 1
 
 
-def _headline(results: Results) -> list[tuple[str, Any, str | None, str]]:
+def _headline(results: Results, decisions: pd.DataFrame
+              ) -> list[tuple[str, Any, str | None, str]]:
     summary = results.summary
     k = summary.get("kpis") or {}
 
@@ -115,7 +121,6 @@ def _headline(results: Results) -> list[tuple[str, Any, str | None, str]]:
         return k.get(key, summary.get(key) if key == "npv_usd" else None)
 
     irr = k.get("irr_pct")
-    decisions = plan_frames.campus_decisions(results)
     leases = plan_frames.lease_decisions(results.leases)
     accepted = leases[leases["Decision"] != "Decline"]["Offer"].nunique() if len(leases) else 0
     rows = [
@@ -168,7 +173,8 @@ def _summary(ws: Worksheet, results: Results) -> None:
     put(ws, row, 1, "Headline", font=HEADING_FONT)
     put(ws, row, 5, "By year", font=HEADING_FONT)
     header = row + 1
-    headline = _headline(results)
+    decisions = plan_frames.campus_decisions(results)  # a second of text on L: made once
+    headline = _headline(results, decisions)
     for j, title in enumerate(("Measure", "Value", "Unit"), start=1):
         put(ws, header, j, title)
     for i, (label, value, fmt, unit) in enumerate(headline, start=header + 1):
@@ -191,7 +197,6 @@ def _summary(ws: Worksheet, results: Results) -> None:
     row = header + max(len(headline), len(yearly)) + 3
 
     put(ws, row, 1, "Decisions by campus", font=HEADING_FONT)
-    decisions = plan_frames.campus_decisions(results)
     first, last = write_table(ws, decisions, "tblCampusDecisions", top=row + 1, styles={
         "Campus": ColumnStyle("Campus"), "Name": ColumnStyle("Name"),
         "Decision": ColumnStyle("Decision"),
@@ -396,8 +401,9 @@ CAMPUS_PLAN_MEASURES = (
 )
 
 
-def _campus_plan(ws: Worksheet, results: Results) -> None:
+def _campus_plan(rows: SheetRows, results: Results) -> None:
     """Campus × month, one block per measure; months as dates across the top."""
+    ws = rows.ws
     top = sheet_title(ws, "Campus plan by month", "Campuses as rows, months across; one "
                       "block per measure. USD in millions.")
     cm = plan_frames.inside(results.campus_month)
@@ -410,27 +416,26 @@ def _campus_plan(ws: Worksheet, results: Results) -> None:
     style_header(ws, header, 1, len(months) + 1)
     row = header + 1
     keyed = cm.assign(campus_id=cm["campus_id"].astype(str)).set_index(["campus_id", "month"])
+    band = [Look(font=BOLD, fill=BAND_FILL)] + [Look(fill=BAND_FILL)] * len(months)
     for title, column, fmt in CAMPUS_PLAN_MEASURES:
         if column == "spot_mw" and not (cm[column].astype(float) > 0).any():
             continue
-        put(ws, row, 1, title, font=BOLD)
-        for j in range(1, len(months) + 2):
-            ws.cell(row=row, column=j).fill = BAND_FILL
+        rows.append(row, 1, [title] + [None] * len(months), band)
         row += 1
         values = keyed[column].astype(float)
-        for campus in campuses:
-            put(ws, row, 1, campus)
-            series = values.loc[campus]
-            for j, month in enumerate(months, start=2):
-                put(ws, row, j, float(series.get(month, 0.0)), fmt)
+        # a month missing for a campus shows 0, a month present keeps its value (NaN: empty)
+        grid = values.unstack("month", fill_value=0.0).reindex(
+            index=campuses, columns=months, fill_value=0.0)
+        looks = [Look()] + [Look(fmt)] * len(months)
+        for campus, line in zip(campuses, grid.to_numpy().tolist()):
+            rows.append(row, 1, [campus, *line], looks)
             row += 1
-        totals = values.groupby(level="month").sum()
-        put(ws, row, 1, "Total", font=BOLD)
-        for j, month in enumerate(months, start=2):
-            put(ws, row, j, float(totals.get(month, 0.0)), fmt, font=BOLD)
+        totals = values.groupby(level="month").sum().reindex(months, fill_value=0.0)
+        rows.append(row, 1, ["Total", *totals.tolist()],
+                    [Look(font=BOLD)] + [Look(fmt, font=BOLD)] * len(months))
         row += 2
-    ws.freeze_panes = ws.cell(row=header + 1, column=2)
-    fit_widths(ws, minimum=9, maximum=34, skip_rows={1, 2})
+    ws.freeze_panes = f"B{header + 1}"  # by name: a cell object would be created below
+    fit_widths(ws, minimum=9, maximum=34, skip_rows={1, 2}, bulk=rows)
     report_sheet(ws, title_rows=f"{header}:{header}", title_columns="A:A", fit_to_width=False)
     ws.sheet_properties.pageSetUpPr.fitToPage = True  # every row on a page, months across
     ws.page_setup.fitToWidth = 0
@@ -468,24 +473,27 @@ def _what_changed(ws: Worksheet, results: Results) -> None:
     report_sheet(ws, title_rows=f"{top}:{top}")
 
 
-def _leases(ws: Worksheet, results: Results) -> None:
-    top = sheet_title(ws, "Leases", "One row per accepted offer, campus and phase; one row per "
-                      "declined offer (as in leases.csv). USD in millions.")
-    _table_sheet(ws, results.leases, "tblLeases", top)
+def _leases(rows: SheetRows, results: Results) -> None:
+    top = sheet_title(rows.ws, "Leases", "One row per accepted offer, campus and phase; one "
+                      "row per declined offer (as in leases.csv). USD in millions.")
+    _table_sheet(rows, results.leases, "tblLeases", top)
 
 
-def _detail(ws: Worksheet, title: str, frame: pd.DataFrame, name: str) -> None:
-    top = sheet_title(ws, title.split(" (")[0], title)
-    _table_sheet(ws, frame, name, top)
+def _detail(rows: SheetRows, title: str, frame: pd.DataFrame, name: str) -> None:
+    top = sheet_title(rows.ws, title.split(" (")[0], title)
+    _table_sheet(rows, frame, name, top)
 
 
-def _table_sheet(ws: Worksheet, frame: pd.DataFrame, name: str, top: int,
+def _table_sheet(rows: SheetRows, frame: pd.DataFrame, name: str, top: int,
                  styles: dict[str, ColumnStyle] | None = None) -> None:
-    write_table(ws, frame, name, top=top, styles=styles)
+    """A data table under the sheet's title; its rows kept in `rows` (no wrapped or bold
+    cells among them, so widths and row heights come out as if they were cells)."""
+    ws = rows.ws
+    write_table(ws, frame, name, top=top, styles=styles, bulk=rows)
     for cell in ws[top]:
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-    ws.freeze_panes = ws.cell(row=top + 1, column=2)
-    fit_widths(ws, minimum=9, maximum=48, skip_rows={1, 2, top})
+    ws.freeze_panes = f"B{top + 1}"  # by name: a cell object would be created below
+    fit_widths(ws, minimum=9, maximum=48, skip_rows={1, 2, top}, bulk=rows)
     _header_widths(ws, top)
     fit_row_heights(ws, first_row=top)
     report_sheet(ws, title_rows=f"{top}:{top}")
@@ -530,14 +538,14 @@ def _cash_flow(ws: Worksheet, results: Results) -> None:
     report_sheet(ws, title_rows=f"{top}:{top}", title_columns="A:A")
 
 
-def _cash_and_debt(ws: Worksheet, results: Results) -> None:
-    top = sheet_title(ws, "Company cash & debt", "Per month inside the horizon: cash balance "
+def _cash_and_debt(rows: SheetRows, results: Results) -> None:
+    top = sheet_title(rows.ws, "Company cash & debt", "Per month inside the horizon: cash balance "
                       "(opening cash, or 0, plus cash flows), debt and BTC. USD in millions.")
     co = plan_frames.inside(results.company_month)
     columns = ["month", "operating_cash_usd", "investing_cash_usd", "financing_cash_usd",
                "cash_balance_usd", "landlord_capex_usd", "debt_draw_usd", "interest_usd",
                "principal_usd", "debt_balance_usd", "btc_sold_btc", "btc_held_btc"]
-    _table_sheet(ws, co[[c for c in columns if c in co]], "tblCashDebt", top)
+    _table_sheet(rows, co[[c for c in columns if c in co]], "tblCashDebt", top)
 
 
 # ---------------------------------------------------------------------------------------------
