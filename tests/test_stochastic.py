@@ -303,3 +303,28 @@ def test_a_stochastic_folder_is_not_replanned_as_one_plan(case, tmp_path):
     assert done.exit_code == 1
     assert "holds a plan across several futures" in done.output
     assert not (tmp_path / "again").exists()
+
+
+def test_formulation_page_names_the_stochastic_components(case):
+    """Every variable, constraint and set a future's model gains is on the formulation page."""
+    import pyomo.environ as pyo
+    from conftest import ROOT
+
+    from siteopt.model import build_model, prepare
+    from siteopt.stochastic.futures import future_inputs
+    from siteopt.stochastic.scenario_model import ensemble, extensive_form
+
+    page = (ROOT / "docs" / "formulation.md").read_text(encoding="utf-8")
+    path = case(**TWO_FUTURES, uncertainty={**UNCERTAINTY, "risk": {"cvar_weight_pct": 50}})
+    inputs = load_inputs(path)
+    futures = future_inputs(inputs)
+    ef, built = extensive_form(ensemble(futures, 1, 10, 50))
+    plain = build_model(prepare(futures[0].inputs)).model
+    known = {c.local_name for c in plain.component_objects((pyo.Var, pyo.Constraint, pyo.Set))}
+    added = {c.local_name for c in built[0].model.component_objects(
+        (pyo.Var, pyo.Constraint, pyo.Set, pyo.Objective))} - known - {"npv"}
+    added = {name for name in added if not name.endswith("_index")}  # Pyomo's own sets
+    assert added >= {"here_and_now", "here_and_now_link", "value_at_risk_musd",
+                     "shortfall_musd", "shortfall_below_var", "risk_adjusted_npv"}
+    for name in sorted(added | {"expected_npv"}):
+        assert f"`{name}`" in page or f"`{name.upper()}`" in page, name
