@@ -239,18 +239,25 @@ CONVERSION_VARIABLES = {"blocks_started", "lease_accepted", "split_start", "spli
                         "offer_at_campus", "tenant_funded", "spot_mw"}
 
 
+def mining_only_changes(compiled: Compiled, running: Callable[[int], frozenset[str]]
+                        ) -> BoundChanges:
+    """The bound changes that make a compiled model its mining-only baseline: every
+    conversion variable at 0 but the leases already running (`running(j)`: the running
+    offers of column j's model), which are signed and what the company has today; signed
+    leases' `= 1` rows become `≤ 1`."""
+    columns = compiled.columns_of(CONVERSION_VARIABLES)
+    keep = np.array([compiled.positions[j][0] == "lease_accepted"
+                     and compiled.columns[j].index()[0] in running(j) for j in columns],
+                    dtype=bool)
+    level = keep.astype(float)
+    rows = compiled.rows_of({"offer_accepted_once"})
+    return BoundChanges(columns, level, level, rows, np.full(len(rows), -INF),
+                        np.asarray(compiled.lp.row_upper_)[rows])
+
+
 def _mining_only_baseline(inputs: Inputs, run: _Run) -> Results:
     compiled = run.compiled
-    columns = compiled.columns_of(CONVERSION_VARIABLES)
-    # leases already running stay: they are signed, and what the company has today
-    running = run.built.data.running
-    keep = np.array([compiled.positions[j][0] == "lease_accepted"
-                     and compiled.columns[j].index()[0] in running for j in columns], dtype=bool)
-    level = keep.astype(float)
-    rows = compiled.rows_of({"offer_accepted_once"})  # signed leases: = 1 becomes ≤ 1
-    changes = BoundChanges(columns, level, level,
-                           rows, np.full(len(rows), -INF),
-                           np.asarray(compiled.lp.row_upper_)[rows])
+    changes = mining_only_changes(compiled, lambda _: run.built.data.running)
     solver = inputs.scenario.solver
     outcome = solve_compiled(run.built.model, compiled, solver, changes=changes)
     timings = {"build": 0.0, "solve": outcome.solve_seconds}

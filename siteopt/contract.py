@@ -109,3 +109,9 @@ LEASE_COLUMNS: list[str] = [
     "prepayment_usd", "tenant_capex_usd", "lease_npv_usd",
 ]
 KPI_COLUMNS: list[str] = ["kpi", "year", "value", "unit"]
+# a stochastic plan's tables (siteopt.stochastic): the decisions taken now, and the futures
+HERE_AND_NOW_COLUMNS: list[str] = ["kind", "campus_id", "offer_id", "phase", "month", "value",
+                                   "unit", "description"]
+SCENARIO_COLUMNS: list[str] = ["scenario", "probability_pct", "status", "npv_usd",
+                               "baseline_npv_usd", "value_added_usd", "it_mw_ready_at_end",
+                               "leases_taken", "first_block_month", "changes"]

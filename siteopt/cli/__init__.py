@@ -241,10 +241,6 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     uncertainty = inputs.scenario.uncertainty
     if expected_value:
         inputs = expected_value_scenario(inputs)
-    elif uncertainty is not None:
-        from siteopt.stochastic.futures import future_inputs
-
-        future_inputs(inputs)  # every future checked before the output folder is touched
     outdir = outdir or Path("out") / inputs.scenario.name
     check_outdir(outdir)  # before minutes of solving: may it be replaced, can it be written?
     futures = "" if expected_value or uncertainty is None else \

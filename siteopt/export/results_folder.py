@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from siteopt.contract import HERE_AND_NOW_COLUMNS, SCENARIO_COLUMNS
 from siteopt.export import leftovers, result_checks, swap
 from siteopt.export.files import (
     WriteError,
@@ -311,11 +312,7 @@ def _safe_name(name: str) -> bool:
         return False
     return True
 # tables only some runs write, and the columns they must have
-EXTRA_TABLES = {"here_and_now": ["kind", "campus_id", "offer_id", "phase", "month", "value",
-                                 "unit", "description"],
-                "scenarios": ["scenario", "probability_pct", "status", "npv_usd",
-                              "baseline_npv_usd", "value_added_usd", "it_mw_ready_at_end",
-                              "leases_taken", "first_block_month", "changes"],
+EXTRA_TABLES = {"here_and_now": HERE_AND_NOW_COLUMNS, "scenarios": SCENARIO_COLUMNS,
                 "changes": ["kind", "campus_id", "offer_id", "month", "old_value", "new_value",
                             "unit", "description"],
                 "npv_bridge": ["step", "usd", "note"]}

@@ -139,11 +139,6 @@ def _average(values: list[Any], weights: list[float], whole: bool) -> Any:
     return max(mass, key=lambda v: (mass[v], -values.index(v)))
 
 
-def _rows(future: FutureInputs, change: Override) -> list[str]:
-    frame = getattr(future.inputs, _ROW_TABLES[change.table])
-    return [change.row] if change.row is not None else list(frame.index)
-
-
 def expected_value_inputs(inputs: Inputs, futures: list[FutureInputs]) -> Inputs:
     """The single scenario of the average future: each changed number replaced by its
     probability-weighted mean over the futures (rounded where the input is a whole number),
@@ -163,14 +158,15 @@ def expected_value_inputs(inputs: Inputs, futures: list[FutureInputs]) -> Inputs
             changes.append(Override(target, "set", _average(values, weights, whole)))
             continue
         column = target.split(".", 1)[1]
-        probe = Override(target, "set", None, row)
-        for row_id in _rows(futures[0], probe):
-            values = [getattr(f.inputs, _ROW_TABLES[head]).at[row_id, column] for f in futures]
+        frames = [getattr(f.inputs, _ROW_TABLES[head]) for f in futures]
+        for row_id in [row] if row is not None else list(frames[0].index):
+            values = [frame.at[row_id, column] for frame in frames]
             values = [v.item() if hasattr(v, "item") else v for v in values]
             values = [None if isinstance(v, float) and math.isnan(v) else v for v in values]
             whole = TABLES[head].column(column).kind == "int"
             changes.append(Override(target, "set", _average(values, weights, whole), row_id))
-    loaded = _load(inputs, changes, f"{where} (expected-value scenario)", problems := Problems())
+    problems = Problems()
+    loaded = _load(inputs, changes, f"{where} (expected-value scenario)", problems)
     problems.raise_if_any()
     assert loaded is not None
     return loaded

@@ -136,6 +136,3 @@ def describe(key: Decision, value: float, data: ModelData) -> dict[str, Any]:
             "month": month, "value": usd, "unit": "USD" if kind == "debt_draw" else UNITS[kind],
             "description": words}
 
-
-HERE_AND_NOW_COLUMNS = ["kind", "campus_id", "offer_id", "phase", "month", "value", "unit",
-                        "description"]

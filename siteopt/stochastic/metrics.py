@@ -7,8 +7,6 @@ the discount rate, so the expected table's discounted net cash is the expected N
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -45,7 +43,3 @@ def expected(frames: list[pd.DataFrame], probabilities: list[float], keys: list[
     rank = {k: i for i, k in enumerate(dict.fromkeys(stacked[keys[0]]))}
     out = out.sort_values(keys, key=lambda s: s.map(rank) if s.name == keys[0] else s)
     return out[columns].reset_index(drop=True)
-
-
-def npv_of(table: pd.DataFrame) -> float:
-    return float(math.fsum(table["net_cash_usd"] * table["discount_factor"]))

@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from siteopt.contract import CAMPUS_MONTH_COLUMNS, COMPANY_MONTH_COLUMNS
+from siteopt.contract import (
+    CAMPUS_MONTH_COLUMNS,
+    COMPANY_MONTH_COLUMNS,
+    HERE_AND_NOW_COLUMNS,
+    SCENARIO_COLUMNS,
+)
 from siteopt.inputs import Inputs
 from siteopt.model import BuiltModel
 from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
@@ -29,7 +34,6 @@ from siteopt.results.diagnose import undeliverable_signed_leases
 from siteopt.results.extract import Results, extract
 from siteopt.results.summary import infeasible, run_summary, unsolved, with_kpis
 from siteopt.solve import (
-    INF,
     BoundChanges,
     Compiled,
     SolveOutcome,
@@ -43,21 +47,17 @@ from siteopt.stochastic.futures import (
     expected_value_inputs,
     future_inputs,
 )
-from siteopt.stochastic.here_and_now import HERE_AND_NOW_COLUMNS, describe
+from siteopt.stochastic.here_and_now import describe
 from siteopt.stochastic.metrics import cvar, expected
 from siteopt.stochastic.scenario_model import (
     Ensemble,
     ensemble,
     expected_objective,
     extensive_form,
+    withdrawn,
 )
 
 StageCallback = Callable[[str, float], None]
-CONVERSION_VARIABLES = {"blocks_started", "lease_accepted", "split_start", "split_blocks",
-                        "offer_at_campus", "tenant_funded", "spot_mw"}
-SCENARIO_COLUMNS = ["scenario", "probability_pct", "status", "npv_usd", "baseline_npv_usd",
-                    "value_added_usd", "it_mw_ready_at_end", "leases_taken", "first_block_month",
-                    "changes"]
 
 
 @dataclass
@@ -230,16 +230,11 @@ def _block_of(compiled: Compiled, built: list[BuiltModel]) -> np.ndarray:
 def _baselines(solved: _Solved) -> list[Results | None]:
     """The mining-only plan of every future under the same non-anticipativity: conversion
     fixed at 0 (leases already running stay), solved as one extensive form."""
+    from siteopt.api import mining_only_changes
+
     compiled, ens = solved.expected, solved.ens
-    columns = compiled.columns_of(CONVERSION_VARIABLES)
     owner = _block_of(compiled, solved.built)
-    keep = np.array([compiled.positions[j][0] == "lease_accepted"
-                     and compiled.columns[j].index()[0] in ens.data[owner[j]].running
-                     for j in columns], dtype=bool)
-    level = keep.astype(float)
-    rows = compiled.rows_of({"offer_accepted_once"})
-    changes = BoundChanges(columns, level, level, rows, np.full(len(rows), -INF),
-                           np.asarray(compiled.lp.row_upper_)[rows])
+    changes = mining_only_changes(compiled, lambda j: ens.data[owner[j]].running)
     outcome = solve_compiled(solved.ef, compiled, ens.futures[0].inputs.scenario.solver,
                              changes=changes)
     timings = {"build": 0.0, "solve": outcome.solve_seconds}
@@ -278,9 +273,6 @@ def _measures(inputs: Inputs, solved: _Solved, futures: list[FutureInputs]) -> d
 def _cannot_follow(ens: Ensemble, fixed: np.ndarray) -> str | None:
     """Why some future cannot take the expected-value plan's decisions, in words (None: no
     decision is missing from a future; the solve then tells)."""
-    from siteopt.stochastic.here_and_now import describe
-    from siteopt.stochastic.scenario_model import withdrawn
-
     for key, value in zip(ens.keys, fixed):
         if abs(value) <= 1e-9:
             continue
