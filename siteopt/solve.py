@@ -187,6 +187,8 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
     passed = time.perf_counter()
     _run_interruptibly(h)
     solved = time.perf_counter()
+    if trace is not None:
+        trace.finish(h)
 
     model_status = h.getModelStatus()
     info = h.getInfo()

@@ -61,6 +61,16 @@ class SolveTrace:
             self._last_tick = point.seconds
             self._record(point)
 
+    def finish(self, h: highspy.Highs) -> None:
+        """Record where HiGHS stopped: the callbacks are sampled, so the last gap (the one that
+        met the target) may otherwise be missing."""
+        info = h.getInfo()
+        if info.mip_node_count < 0:  # not a MIP solve
+            return
+        self._record(Point(float(h.getRunTime()), float(info.objective_function_value)
+                           if info.primal_solution_status == 2 else -math.inf,
+                           float(info.mip_dual_bound), int(info.mip_node_count)))
+
     def _record(self, point: Point) -> None:
         self.points.append(point)
         if self.listener is not None:
