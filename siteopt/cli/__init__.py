@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from siteopt import __version__
+from siteopt.contract import result_files_text
 from siteopt.inputs.errors import InputError, Problem
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -224,7 +225,7 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
           no_workbook: bool, expected_value: bool, portfolio: Path | None) -> None:
     """Solve a scenario: which MW mine, which convert when, which offers to sign.
 
-    Writes summary.json, campus_month.csv, leases.csv and plan.xlsx to OUTDIR.
+    Writes to OUTDIR: {result_files}.
 
     \b
     Example:
@@ -254,6 +255,10 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
                                                       f"requirement.")
     print_plan(results)
     _err(f"Results in {outdir}/")
+
+
+# the list of files comes from the output contract, so the help cannot fall behind the writers
+solve.help = (solve.help or "").replace("{result_files}", result_files_text())
 
 
 def _write_run(results: Any, outdir: Path, no_workbook: bool, as_json: bool,
@@ -429,10 +434,14 @@ def batch(scenarios: tuple[Path, ...], outdir: Path, workers: int | None,
               show_default=True,
               help="Refuse a sweep of more variants than this (counted before any is made).")
 @_batch_options
+@click.option("--no-workbook", is_flag=True,
+              help="Skip sweep.xlsx (the variants' folders never hold a plan.xlsx); batch.csv "
+                   "and comparison.xlsx are still written.")
 @_guard
 def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None,
           max_variants: int, workers: int | None, scheduler: str | None,
-          worker_timeout_s: float, resume: bool, fail_fast: bool, as_json: bool) -> None:
+          worker_timeout_s: float, resume: bool, fail_fast: bool, as_json: bool,
+          no_workbook: bool) -> None:
     """Sensitivity of NPV to inputs: generate variants, solve them, chart them.
 
     Writes a tornado chart of NPV per input (one at a time) or the grid table into
@@ -459,11 +468,12 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
 
     table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json,
                            worker_timeout_s)
-    rows = table.to_dict("records")
-    write_sweep_workbook(outdir / "sweep.xlsx", name,
-                         tornado(rows, tasks) if mode != "grid" else None, grid_table(rows),
-                         table)
-    _err(f"Sweep workbook: {outdir / 'sweep.xlsx'}")
+    if not no_workbook:
+        rows = table.to_dict("records")
+        write_sweep_workbook(outdir / "sweep.xlsx", name,
+                             tornado(rows, tasks) if mode != "grid" else None, grid_table(rows),
+                             table)
+        _err(f"Sweep workbook: {outdir / 'sweep.xlsx'}")
     if (~table["status"].isin(["optimal", "feasible"])).any():
         sys.exit(EXIT_INPUT)
 
