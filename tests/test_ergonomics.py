@@ -75,3 +75,36 @@ def test_sweep_no_workbook_writes_the_runs_and_batch_csv_but_no_sweep_workbook(c
     for column, decimals in (("npv_usd", 2), ("solve_seconds", 3), ("total_seconds", 3)):
         for text in table[column]:
             assert len(text.partition(".")[2]) <= decimals, (column, text)
+
+
+# -- item 7: bad paths show where they were looked for and the near names --------------------
+
+
+def test_a_mistyped_portfolio_shows_the_absolute_path_and_near_names(case, tmp_path):
+    scenario = case(portfolio="portfolo")
+    result = run("validate", scenario)
+
+    assert result.exit_code == 1
+    assert (f"scenario scenario.yaml: portfolio: not found ({scenario.parent / 'portfolo'}); "
+            f"did you mean 'portfolio'?") in result.stderr
+
+
+def test_a_relative_portfolio_path_is_shown_resolved(case, tmp_path, monkeypatch):
+    scenario = case(portfolio="../nowhere/portfolio")
+    monkeypatch.chdir(scenario.parent)
+    result = run("validate", "scenario.yaml")
+
+    assert result.exit_code == 1
+    assert f"not found ({scenario.parent.parent / 'nowhere' / 'portfolio'})" in result.stderr
+    assert ".." not in result.stderr
+
+
+def test_an_unknown_scenario_file_is_exit_2_with_near_names(tmp_path):
+    (tmp_path / "base.yaml").write_text("name: x\n", encoding="utf-8")
+    for command in ("validate", "solve", "hashprice"):
+        result = run(command, tmp_path / "bse.yaml")
+
+        assert result.exit_code == 2
+        assert "Usage:" in result.stderr and "Traceback" not in result.output
+        assert (f"scenario bse.yaml: file not found ({tmp_path / 'bse.yaml'}); "
+                f"did you mean 'base.yaml'?") in result.stderr

@@ -1,7 +1,8 @@
 """Command line: argument parsing and messages only; the work is done by the API it calls.
 
 Exit codes: 0 plan found (or input valid), 1 invalid input or infeasible scenario,
-2 usage error, 3 limit reached with no plan, 130 interrupted.
+2 usage error (a scenario file that does not exist too), 3 limit reached with no plan,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -113,7 +114,19 @@ def _warn(warnings: tuple[str, ...]) -> None:
         _err(f"warning: {warning}")
 
 
-SCENARIO = click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False))
+def _existing_scenario(_ctx: click.Context, _param: click.Parameter,
+                       value: Path | None) -> Path | None:
+    """A scenario file that does not exist is a usage error (exit 2), as a mistyped option
+    is; the files it names (portfolio, market.paths, extends) are input errors (exit 1)."""
+    if value is None or value.exists() or value.is_symlink():
+        return value
+    from siteopt.inputs.errors import not_found
+
+    raise click.BadParameter(f"scenario {value.name}: {not_found(value, 'file not found')}")
+
+
+SCENARIO = click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False),
+                          callback=_existing_scenario)
 MIP_GAP = click.option("--mip-gap-pct", type=click.FloatRange(min=0, max=100),
                        help="Stop at this relative MIP gap (%), overriding the scenario.")
 TIME_LIMIT = click.option("--time-limit", "time_limit_s",
@@ -136,7 +149,7 @@ def main() -> None:
       siteopt solve scenarios/base.yaml -o out/base
 
     Exit codes: 0 plan found / input valid, 1 invalid input or infeasible,
-    2 usage error, 3 limit reached with no plan, 130 interrupted.
+    2 usage error (or no such scenario file), 3 limit reached with no plan, 130 interrupted.
     """
 
 
