@@ -132,7 +132,9 @@ RESULT_FILES: tuple[tuple[str, str], ...] = (
     ("here_and_now.csv", "with an uncertainty section"),
     ("scenarios.csv", "with an uncertainty section"),
     ("scenarios/<future>/", "with an uncertainty section: each future's own files"),
+    ("<name>.log", "with --solver-log NAME.log: HiGHS's log"),
 )
+SOLVER_LOG_BANNER = "Running HiGHS"  # how a HiGHS log begins: a .log siteopt put there
 
 
 def result_files_text() -> str:

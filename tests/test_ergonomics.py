@@ -108,3 +108,68 @@ def test_an_unknown_scenario_file_is_exit_2_with_near_names(tmp_path):
         assert "Usage:" in result.stderr and "Traceback" not in result.output
         assert (f"scenario bse.yaml: file not found ({tmp_path / 'bse.yaml'}); "
                 f"did you mean 'base.yaml'?") in result.stderr
+
+
+# -- item 1: -v/-q, --solver-log, progress of a MIP on a terminal ----------------------------
+
+
+def test_verbosity_flags_are_accepted_and_contradicting_ones_refused(case):
+    scenario = case()
+    for flags in (["-v"], ["-vv"], ["--verbose"], ["-q"], ["--quiet"]):
+        assert run(*flags, "validate", scenario).exit_code == 0, flags
+    both = run("-v", "-q", "validate", scenario)
+    assert both.exit_code == 2 and "contradict" in both.stderr
+
+
+def test_quiet_solve_prints_no_notes_but_the_plan(case, tmp_path):
+    loud = run("solve", case(), "-o", tmp_path / "loud", "--no-workbook")
+    quiet = run("-q", "solve", case(), "-o", tmp_path / "quiet", "--no-workbook")
+
+    assert loud.exit_code == quiet.exit_code == 0
+    assert "Solving case" in loud.stderr and "Results in" in loud.stderr
+    assert "Solving" not in quiet.stderr and "Results in" not in quiet.stderr
+    assert "case: Optimal. NPV" in quiet.stderr  # the plan is the result: always shown
+
+
+def test_solver_log_to_a_file_in_the_result_folder(case, tmp_path):
+    outdir = tmp_path / "out"
+    result = run("solve", case(), "-o", outdir, "--solver-log", "highs.log", "--no-workbook")
+
+    assert result.exit_code == 0, result.stderr
+    log = (outdir / "highs.log").read_text()
+    assert log.startswith("Running HiGHS") and log.count("Running HiGHS") >= 2  # + baseline
+    assert "Running HiGHS" not in result.stderr + result.stdout
+    again = run("solve", case(), "-o", outdir, "--no-workbook")  # the folder stays replaceable
+    assert again.exit_code == 0, again.stderr
+    assert not (outdir / "highs.log").exists()
+
+
+def test_solver_log_to_stderr_and_bad_targets(case, tmp_path):
+    result = run("solve", case(), "-o", tmp_path / "out", "--solver-log", "-", "--no-workbook")
+    assert result.exit_code == 0
+    assert "Running HiGHS" in result.stderr and "Running HiGHS" not in result.stdout
+    bad = run("solve", case(), "-o", tmp_path / "o2", "--solver-log", "../x.log")
+    assert bad.exit_code == 2 and "file name ending in .log" in bad.stderr
+
+
+def test_mip_progress_on_a_terminal_only_and_not_with_quiet(case, tmp_path, monkeypatch):
+    from siteopt.cli import solver_output
+
+    scenario = case(offers=[{"offer_id": "O1"}, {"offer_id": "O2", "it_mw": 20}])
+    assert "best plan" not in run("solve", scenario, "-o", tmp_path / "a").stderr  # a pipe
+    monkeypatch.setattr(solver_output, "stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(solver_output, "PROGRESS_EVERY_S", 0.0)
+    shown = run("solve", scenario, "-o", tmp_path / "b", "--no-workbook").stderr
+    assert re.search(r"\d+:\d\d  best plan .* M USD · bound .* · gap .* · .* nodes", shown), shown
+    assert "best plan" not in run("-q", "solve", scenario, "-o", tmp_path / "c").stderr
+
+
+def test_progress_line_reads_in_millions_with_the_gap():
+    from siteopt.cli.solver_output import progress_line
+    from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
+    from siteopt.solve_trace import Point
+
+    point = Point(62.4, 40e6 / USD_PER_OBJECTIVE_UNIT, 41e6 / USD_PER_OBJECTIVE_UNIT, 1234)
+    assert progress_line(point) == \
+        "  1:02  best plan 40.0 M USD · bound 41.0 M USD · gap 2.50 % · 1,234 nodes"
+    assert "no plan yet" in progress_line(Point(1, float("-inf"), 5.0, 0))

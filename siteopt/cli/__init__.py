@@ -31,6 +31,18 @@ def _err(text: str) -> None:
     click.echo(text, err=True)
 
 
+def _quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and (ctx.find_root().obj or {}).get("quiet"))
+
+
+def _note(text: str) -> None:
+    """What a command is doing ("Solving ...", "Results in ..."): silent with -q; problems,
+    warnings and results are always shown."""
+    if not _quiet():
+        _err(text)
+
+
 def _sentence(exc: Exception) -> str:
     text = str(exc)
     return text[:1].upper() + text[1:]
@@ -67,12 +79,19 @@ class _StderrNotes(logging.Handler):
 
 @contextlib.contextmanager
 def _notes_on_stderr() -> Iterator[None]:
-    logger, handler = logging.getLogger("siteopt"), _StderrNotes(logging.WARNING)
+    """The library's log on stderr at the level -v/-q chose (warnings by default)."""
+    ctx = click.get_current_context(silent=True)
+    level = (ctx.find_root().obj or {}).get("log_level", logging.WARNING) if ctx else \
+        logging.WARNING
+    logger, handler = logging.getLogger("siteopt"), _StderrNotes(level)
+    previous = logger.level
+    logger.setLevel(min(level, logger.getEffectiveLevel()))
     logger.addHandler(handler)
     try:
         yield
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -125,6 +144,16 @@ def _existing_scenario(_ctx: click.Context, _param: click.Parameter,
     raise click.BadParameter(f"scenario {value.name}: {not_found(value, 'file not found')}")
 
 
+def _solver_log_target(_ctx: click.Context, _param: click.Parameter,
+                       value: str | None) -> str | None:
+    from siteopt.cli.solver_output import check_log_target
+
+    try:
+        return check_log_target(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 SCENARIO = click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False),
                           callback=_existing_scenario)
 MIP_GAP = click.option("--mip-gap-pct", type=click.FloatRange(min=0, max=100),
@@ -140,7 +169,12 @@ PORTFOLIO = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="siteopt")
-def main() -> None:
+@click.option("-v", "--verbose", count=True,
+              help="Say more on stderr: -v what siteopt does (INFO), -vv details (DEBUG).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Only problems, warnings and results: no progress or notes on stderr.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Plan which mining campuses to convert to AI/HPC colocation, when, and for which tenant.
 
     \b
@@ -151,6 +185,10 @@ def main() -> None:
     Exit codes: 0 plan found / input valid, 1 invalid input or infeasible,
     2 usage error (or no such scenario file), 3 limit reached with no plan, 130 interrupted.
     """
+    if verbose and quiet:
+        raise click.UsageError("-v and -q contradict each other: give one of them")
+    ctx.obj = {"quiet": quiet, "log_level": logging.ERROR if quiet else
+               (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]}
 
 
 @main.command()
@@ -231,14 +269,21 @@ def schema(fmt: str) -> None:
 @click.option("--expected-value", is_flag=True,
               help="With an uncertainty section: solve the single average future instead "
                    "(numbers averaged by probability, other values at their most probable).")
+@click.option("--solver-log", metavar="-|NAME.log", callback=_solver_log_target,
+              help="HiGHS's log: - for stderr, or a file name written into OUTDIR with the "
+                   "results (e.g. highs.log).")
 @PORTFOLIO
 @_guard
 def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
           time_limit_s: float | None, threads: int | None, as_json: bool,
-          no_workbook: bool, expected_value: bool, portfolio: Path | None) -> None:
+          no_workbook: bool, expected_value: bool, solver_log: str | None,
+          portfolio: Path | None) -> None:
     """Solve a scenario: which MW mine, which convert when, which offers to sign.
 
     Writes to OUTDIR: {result_files}.
+
+    On a terminal a long MIP prints its progress every few seconds (best plan, bound, gap,
+    elapsed) unless -q.
 
     \b
     Example:
@@ -260,14 +305,18 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     futures = "" if expected_value or uncertainty is None else \
         (f", {len(uncertainty.scenarios)} futures, committing the first "
          f"{uncertainty.commit_months} month{'s' if uncertainty.commit_months != 1 else ''}")
-    _err(f"Solving {inputs.scenario.name} ({len(inputs.campuses)} campuses, "
-         f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months{futures})...")
-    results = solve_inputs(inputs)
+    _note(f"Solving {inputs.scenario.name} ({len(inputs.campuses)} campuses, "
+          f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months{futures})...")
+    from siteopt.cli.solver_output import SolverLog, solver_talk
+
+    log = SolverLog(solver_log) if solver_log else None
+    with solver_talk(log, _quiet()):
+        results = solve_inputs(inputs)
     _write_run(results, outdir, no_workbook, as_json, f"Scenario {inputs.scenario.name} is "
                                                       f"infeasible: no plan meets every "
-                                                      f"requirement.")
+                                                      f"requirement.", log)
     print_plan(results)
-    _err(f"Results in {outdir}/")
+    _note(f"Results in {outdir}/")
 
 
 # the list of files comes from the output contract, so the help cannot fall behind the writers
@@ -275,7 +324,7 @@ solve.help = (solve.help or "").replace("{result_files}", result_files_text())
 
 
 def _write_run(results: Any, outdir: Path, no_workbook: bool, as_json: bool,
-               infeasible: str) -> None:
+               infeasible: str, log: Any = None) -> None:
     """Write a run's result folder and say how it ended; returns only when it has a plan.
     Without a plan (a limit reached) nothing is written (exit 3); an infeasible run is
     written with its diagnosis (exit 1); a failed write leaves the previous run (exit 1)."""
@@ -286,9 +335,13 @@ def _write_run(results: Any, outdir: Path, no_workbook: bool, as_json: bool,
     status = results.summary["status"]
     if status == "no_solution":
         _err("No plan found within the limits (time limit too short?); nothing was written.")
+        if log is not None and log.path is not None:
+            _err(f"HiGHS's log: {log.path}")
         sys.exit(EXIT_NO_SOLUTION)
     try:
         write_results(results, outdir, workbook=not no_workbook)
+        if log is not None:
+            log.place(outdir)
     except FolderBusy:
         raise
     except WriteError as exc:
