@@ -173,3 +173,16 @@ def test_progress_line_reads_in_millions_with_the_gap():
     assert progress_line(point) == \
         "  1:02  best plan 40.0 M USD · bound 41.0 M USD · gap 2.50 % · 1,234 nodes"
     assert "no plan yet" in progress_line(Point(1, float("-inf"), 5.0, 0))
+
+
+# -- item 2: make says what it does before the quiet install ---------------------------------
+
+
+def test_make_install_says_what_it_installs_before_pip_runs_quietly():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text().splitlines()
+    recipe = makefile[makefile.index("$(STAMP): pyproject.toml") + 1:]
+    said = next(i for i, line in enumerate(recipe) if "installing siteopt and its dependencies"
+                in line)
+    assert said < next(i for i, line in enumerate(recipe) if "pip install" in line)
