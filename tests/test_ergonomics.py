@@ -6,13 +6,17 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from siteopt.cli import main
 from siteopt.contract import RESULT_FILES
 from siteopt.export.files import rounded_for_people, write_people_csv
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args, **kwargs):
@@ -179,10 +183,38 @@ def test_progress_line_reads_in_millions_with_the_gap():
 
 
 def test_make_install_says_what_it_installs_before_pip_runs_quietly():
-    from pathlib import Path
-
-    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text().splitlines()
+    makefile = (ROOT / "Makefile").read_text().splitlines()
     recipe = makefile[makefile.index("$(STAMP): pyproject.toml") + 1:]
     said = next(i for i, line in enumerate(recipe) if "installing siteopt and its dependencies"
                 in line)
     assert said < next(i for i, line in enumerate(recipe) if "pip install" in line)
+
+
+# -- item 3: terminal tables as wide as the terminal, units in the headers -------------------
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_hashprice_yearly_fits_the_terminal_with_units(width):
+    result = run("hashprice", ROOT / "scenarios" / "base.yaml", "--yearly",
+                 env={"COLUMNS": str(width)})
+
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert "…" not in result.stdout  # headers wrap, never cut
+    if width == 200:
+        header = "\n".join(lines[:8])
+        for text in ("BTC price USD", "network EH/s", "hashprice", "USD/PH/day", "TX-ROCK",
+                     "margin", "USD/MW-month"):  # whole words: wrapped, not cut
+            assert text in header, text
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_solve_tables_fit_the_terminal(case, tmp_path, width):
+    scenario = case(offers=[{"offer_id": "O1", "tenant": "A tenant with a long name " * 3}])
+    result = run("solve", scenario, "-o", tmp_path / "out", "--no-workbook",
+                 env={"COLUMNS": str(width)})
+
+    assert result.exit_code == 0, result.stderr
+    assert max(len(line) for line in result.stderr.splitlines()) <= width
+    assert "PV rent M USD" in result.stderr.replace("\n", " ") or width == 80
