@@ -61,7 +61,8 @@ KPIS = (
     ("baseline_npv_usd", "NPV if every campus keeps mining", "USD m", "usd"),
     ("unlevered_npv_usd", "Unlevered NPV", "USD m", "usd"),
     ("irr_pct", "IRR of converting", "per year", "pct"),
-    ("payback_month", "Payback of converting", "month", "month"),
+    # the value is a month (Jan 2035): no unit beside it; the difference reads "+6 months"
+    ("payback_month", "Payback of converting", "", "month"),
     ("peak_funding_usd", "Peak funding need", "USD m", "usd"),
     ("capex_gross_usd", "Total capex", "USD m", "usd"),
     ("capex_net_usd", "Landlord capex (after tenants' share)", "USD m", "usd"),
