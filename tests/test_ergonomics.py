@@ -218,3 +218,26 @@ def test_solve_tables_fit_the_terminal(case, tmp_path, width):
     assert result.exit_code == 0, result.stderr
     assert max(len(line) for line in result.stderr.splitlines()) <= width
     assert "PV rent M USD" in result.stderr.replace("\n", " ") or width == 80
+
+
+# -- item 5: the sweep tornado reads like a sensitivity table --------------------------------
+
+
+def test_sweep_changes_read_as_percentages_and_the_values_they_give():
+    from siteopt.inputs import load_inputs
+    from siteopt.inputs.overrides import Override
+    from siteopt.runs.sweep import base_value, change_text
+
+    inputs = load_inputs(ROOT / "scenarios" / "base.yaml")
+    price = inputs.scenario.market.btc_price_usd
+    cases = {
+        Override("market.btc_price_usd", "scale", 0.8): f"−20 % ({price * 0.8:,.0f})",
+        Override("market.btc_price_usd", "shift", 5000.0): f"+5,000 ({price + 5000:,.0f})",
+        Override("market.btc_price_usd", "set", 60000): "60,000",
+        Override("campuses.capex_usd_per_it_mw", "scale", 1.2): "+20 %",  # rows differ
+    }
+    for change, text in cases.items():
+        assert change_text(change, base_value(inputs, change)) == text
+    row = Override("campuses.build_months", "shift", 6, "TX-ROCK")
+    months = inputs.campuses.loc["TX-ROCK", "build_months"]
+    assert change_text(row, base_value(inputs, row)) == f"+6 ({months + 6})"

@@ -525,7 +525,8 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
     from siteopt.inputs import load_inputs
     from siteopt.runs.sweep import check_variants, grid_table, sweep_tasks, tornado
 
-    name = load_inputs(scenario).scenario.name
+    base_inputs = load_inputs(scenario)
+    name = base_inputs.scenario.name
     outdir = outdir or Path("out") / f"sweep-{name}"
     tasks = sweep_tasks(scenario, list(specs), outdir, grid=mode == "grid",
                         max_variants=max_variants)
@@ -537,8 +538,8 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
     if not no_workbook:
         rows = table.to_dict("records")
         write_sweep_workbook(outdir / "sweep.xlsx", name,
-                             tornado(rows, tasks) if mode != "grid" else None, grid_table(rows),
-                             table)
+                             tornado(rows, tasks, base_inputs) if mode != "grid" else None,
+                             grid_table(rows), table)
         _err(f"Sweep workbook: {outdir / 'sweep.xlsx'}")
     if (~table["status"].isin(["optimal", "feasible"])).any():
         sys.exit(EXIT_INPUT)
