@@ -434,6 +434,10 @@ def test_compare_workbook_side_by_side(base_plan, tmp_path):
     assert wb["Chart data"]["B4"].value == pytest.approx(other.summary["kpis"]["npv_usd"] / 1e6)
     for xml in chart_xml(target):
         assert xml.count('delete val="0"') == 2
+    # the NPV chart begins a page of its own (a break just above its anchor row)
+    anchor_row = chart.anchor._from.row + 1
+    assert [b.id for b in wb["Comparison"].row_breaks.brk] == [anchor_row - 1]
+    assert pd.isna(kpis.at["Payback of converting", "Unit"])  # a month: no unit beside it
 
 
 def test_compare_reads_assumptions_back_as_typed_values(base_plan):
