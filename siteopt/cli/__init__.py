@@ -394,8 +394,8 @@ def replan(result_dir: Path, from_month: str, scenario: Path | None, actuals: Pa
         raise InputError([Problem("-o", f"{outdir} is the plan being re-planned: write the "
                                         f"new plan to another folder")])
     check_outdir(outdir)
-    _err(f"Re-planning {result_dir} from {from_month}"
-         + (f" with {scenario}" if scenario else "") + "...")
+    _note(f"Re-planning {result_dir} from {from_month}"
+          + (f" with {scenario}" if scenario else "") + "...")
     overrides = {"mip_gap_pct": mip_gap_pct, "time_limit_s": time_limit_s}
     results = replan_plan(result_dir, from_month, scenario, actuals, solver_overrides=overrides)
     _write_run(results, outdir, no_workbook, as_json,
@@ -540,7 +540,7 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
         write_sweep_workbook(outdir / "sweep.xlsx", name,
                              tornado(rows, tasks, base_inputs) if mode != "grid" else None,
                              grid_table(rows), table)
-        _err(f"Sweep workbook: {outdir / 'sweep.xlsx'}")
+        _note(f"Sweep workbook: {outdir / 'sweep.xlsx'}")
     if (~table["status"].isin(["optimal", "feasible"])).any():
         sys.exit(EXIT_INPUT)
 
@@ -633,16 +633,16 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
              f"peak {row.get('peak_mb') or 0:.0f} MB, other load "
              f"{row.get('others_cores') or 0:.1f} cores {row.get('error') or ''}".rstrip())
 
-    _err(f"Benchmark: sizes {', '.join(chosen)}, {seeds} seed(s) each, time limit "
-         f"{time_limit_s:g} s, gap {mip_gap_pct:g} %")
+    _note(f"Benchmark: sizes {', '.join(chosen)}, {seeds} seed(s) each, time limit "
+          f"{time_limit_s:g} s, gap {mip_gap_pct:g} %")
     rows = b.bench_sizes(chosen, seeds, time_limit_s, mip_gap_pct, workbook=not no_workbook,
                          profile_dir=profile_dir, wait_idle_s=wait_idle_s, on_row=progress,
                          variants=chosen_variants, candidates=candidates)
     b.write_rows(rows, output, b.RUN_COLUMNS)
     batch_rows = None
     if batch_count:
-        _err(f"Batch: {batch_count} base-size scenarios on 1 and {workers} worker(s), "
-             f"{batch_repeats} time(s)...")
+        _note(f"Batch: {batch_count} base-size scenarios on 1 and {workers} worker(s), "
+              f"{batch_repeats} time(s)...")
         batch_rows = b.bench_batch(batch_count, workers, time_limit_s, mip_gap_pct,
                                    workbook=not no_workbook, wait_idle_s=wait_idle_s,
                                    repeats=batch_repeats)
@@ -728,7 +728,7 @@ def report(outdir: Path, output: Path | None) -> None:
         def write() -> None:
             write_plan_workbook(results, target)
     _write_or_exit(write, target)
-    _err(f"Wrote {target}")
+    _note(f"Wrote {target}")
 
 
 @main.command()
@@ -755,7 +755,7 @@ def compare(outdirs: tuple[Path, ...], output: Path) -> None:
     for outdir, r in zip(outdirs, results):
         _note_unsolved(outdir, r.summary)
     _write_or_exit(lambda: write_comparison(results, output), output)
-    _err(f"Wrote {output} ({len(results)} scenarios, baseline {outdirs[0]})")
+    _note(f"Wrote {output} ({len(results)} scenarios, baseline {outdirs[0]})")
 
 
 def _load_all(outdirs: tuple[Path, ...]) -> list[Any]:
@@ -801,5 +801,5 @@ def init(folder: Path, excel: bool, force: bool) -> None:
         _err(f"Cannot write into {folder}: {exc.strerror or exc}")
         sys.exit(EXIT_INPUT)
     for path in files:
-        _err(f"Wrote {path}")
-    _err(f"Next: siteopt validate {folder / 'scenario.yaml'}")
+        _note(f"Wrote {path}")
+    _note(f"Next: siteopt validate {folder / 'scenario.yaml'}")
