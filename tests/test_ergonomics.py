@@ -241,3 +241,14 @@ def test_sweep_changes_read_as_percentages_and_the_values_they_give():
     row = Override("campuses.build_months", "shift", 6, "TX-ROCK")
     months = inputs.campuses.loc["TX-ROCK", "build_months"]
     assert change_text(row, base_value(inputs, row)) == f"+6 ({months + 6})"
+
+
+def test_mip_progress_prints_every_interval_of_each_solve():
+    from siteopt.cli.solver_output import MipProgress
+    from siteopt.solve_trace import Point
+
+    shown: list[str] = []
+    progress = MipProgress(shown.append, every_s=5.0)
+    for seconds in (0.5, 4.9, 5.2, 7.0, 10.3, 1.0, 5.5):  # then the baseline's solve
+        progress(Point(seconds, 1.0, 2.0, 0))
+    assert [line.split()[0] for line in shown] == ["0:05", "0:10", "0:05"]
