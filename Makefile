@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: install demo test test-all lint docs clean
 
 $(STAMP): pyproject.toml
+	@echo "installing siteopt and its dependencies into $(VENV) (a minute or two, quietly) …"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

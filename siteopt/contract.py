@@ -115,3 +115,28 @@ HERE_AND_NOW_COLUMNS: list[str] = ["kind", "campus_id", "offer_id", "phase", "mo
 SCENARIO_COLUMNS: list[str] = ["scenario", "probability_pct", "status", "npv_usd",
                                "baseline_npv_usd", "value_added_usd", "it_mw_ready_at_end",
                                "leases_taken", "first_block_month", "changes"]
+
+# ---------------------------------------------------------------------------------------------
+# Result folder (README "Results"): the files a solve writes, in the order people read them
+# ---------------------------------------------------------------------------------------------
+
+# (file, when it is written: "" = always); `solve --help` and the writers both read this
+RESULT_FILES: tuple[tuple[str, str], ...] = (
+    ("summary.json", ""),
+    ("campus_month.csv", ""),
+    ("company_month.csv", ""),
+    ("leases.csv", ""),
+    ("kpis.csv", "with a plan"),
+    ("inputs/*.csv", ""),
+    ("plan.xlsx", "unless --no-workbook"),
+    ("here_and_now.csv", "with an uncertainty section"),
+    ("scenarios.csv", "with an uncertainty section"),
+    ("scenarios/<future>/", "with an uncertainty section: each future's own files"),
+    ("<name>.log", "with --solver-log NAME.log: HiGHS's log"),
+)
+SOLVER_LOG_BANNER = "Running HiGHS"  # how a HiGHS log begins: a .log siteopt put there
+
+
+def result_files_text() -> str:
+    """The result files as one sentence for help texts."""
+    return ", ".join(name + (f" ({when})" if when else "") for name, when in RESULT_FILES)

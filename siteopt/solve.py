@@ -7,7 +7,10 @@ starts directly. Options are set explicitly so two runs of one scenario behave t
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import highspy
@@ -17,9 +20,33 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from siteopt.inputs.schema import Solver
 from siteopt.model.objective import USD_PER_OBJECTIVE_UNIT
-from siteopt.solve_trace import SolveTrace
+from siteopt.solve_trace import Point, SolveTrace
 
 INF = highspy.kHighsInf
+
+
+@dataclass(frozen=True)
+class SolverOutput:
+    """Where HiGHS talks while it solves, chosen by the caller (the command line) for every
+    solve of a run — plan, baseline, finance start — without passing it through each."""
+
+    log: Callable[[str], None] | None = None  # every line of HiGHS's log
+    progress: Callable[[Point], None] | None = None  # a MIP's best plan, bound, gap over time
+
+
+_OUTPUT: contextvars.ContextVar[SolverOutput | None] = contextvars.ContextVar(
+    "siteopt_solver_output", default=None)
+
+
+@contextlib.contextmanager
+def solver_output(log: Callable[[str], None] | None = None,
+                  progress: Callable[[Point], None] | None = None) -> Iterator[None]:
+    """HiGHS's log lines to `log` and a MIP's progress to `progress` for the solves inside."""
+    token = _OUTPUT.set(SolverOutput(log, progress))
+    try:
+        yield
+    finally:
+        _OUTPUT.reset(token)
 
 
 @dataclass
@@ -172,6 +199,10 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
     h.setOptionValue("time_limit", float(options.time_limit_s))
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.random_seed))
+    output = _OUTPUT.get() or SolverOutput()
+    if output.log is not None and not log:
+        h.setOptionValue("output_flag", True)  # to the callback only, not to stdout
+        h.cbLogging += lambda event: output.log(event.message)
     h.passModel(lp)
     if changes is not None:
         changes.apply(h)
@@ -183,6 +214,8 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
     if trace is None and integer.any():
         trace = SolveTrace()
     if trace is not None:
+        if output.progress is not None and trace.listener is None:
+            trace.listener = output.progress
         trace.attach(h)
     passed = time.perf_counter()
     _run_interruptibly(h)

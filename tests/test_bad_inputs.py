@@ -1,5 +1,6 @@
-"""Hostile and broken inputs (tests/bad_inputs): from the command line, every case exits 1 with
-the located messages its `expect` names: no traceback, no hang, no output folder.
+"""Hostile and broken inputs (tests/bad_inputs): from the command line, every case exits 1 (2 for
+a scenario file that does not exist) with the located messages its `expect` names: no
+traceback, no hang, no output folder.
 
 Each case runs `siteopt validate` in a process of its own; cases marked `solve: true` in
 cases.yaml also run `siteopt solve -o OUT`. The processes are forked from one that has imported
@@ -131,7 +132,7 @@ def test_a_broken_input_fails_cleanly(case, outcomes):
     for run in outcome.runs:
         assert run.code is not None, f"hung for {TIMEOUT_S} s\n{run}"
         assert "Traceback" not in run.out + run.err, str(run)
-        assert run.code == 1, str(run)
+        assert run.code == case.code, str(run)
         for expected in case.expected:
             assert expected in run.err, f"expected {expected!r}\n{run}"
         assert case.absent is None or case.absent not in run.out + run.err, \

@@ -204,6 +204,8 @@ def test_sweep_cli_writes_a_tornado_workbook(case, tmp_path):
     chart = ws._charts[0]
     assert chart.type == "bar" and len(chart.series) == 2
     assert not chart.x_axis.delete and not chart.y_axis.delete
+    # title and ticks in the same unit; input names beside the plot, not over the bars
+    assert chart.y_axis.numFmt.formatCode == "#,##0,," and chart.x_axis.tickLblPos == "low"
     assert "tblTornado" in ws.tables
 
 

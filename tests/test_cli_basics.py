@@ -99,10 +99,11 @@ def test_validate_reports_every_problem(case):
     ]
 
 
-def test_validate_missing_scenario_file_exits_1(tmp_path):
+def test_validate_missing_scenario_file_is_a_usage_error_exit_2(tmp_path):
     result = run("validate", tmp_path / "nope.yaml")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
+    assert "Usage:" in result.stderr
     assert f"scenario nope.yaml: file not found ({tmp_path / 'nope.yaml'})" in result.stderr
     assert "Traceback" not in result.output
 

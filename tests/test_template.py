@@ -116,9 +116,11 @@ def test_excel_template_follows_the_schema(excel_project):
     assert (pue.type, pue.operator, pue.formula1, pue.formula2) == \
         ("decimal", "between", "1", "3")
     offers = wb["offers"]
-    drop_down = next(dv for dv in offers.data_validations.dataValidation
-                     if str(dv.sqref).startswith("I2"))
-    assert drop_down.type == "list" and drop_down.formula1.startswith("campuses!$A$2")
+    campus_list = next(dv for dv in offers.data_validations.dataValidation
+                       if str(dv.sqref).startswith("I2"))
+    # 'TX-ROCK;LA-RIVR' and '*' are valid: a hint, no list of single ids that warns on them
+    assert campus_list.type is None and not campus_list.showErrorMessage
+    assert campus_list.showInputMessage and "or *" in campus_list.prompt
     assert offers["J2"].value in ("true", "false") and offers["J2"].data_type == "s"
 
 
@@ -140,3 +142,22 @@ def test_round_trip_excel_template_solves_to_the_csv_plan(excel_project, base_pl
     assert solved.summary["input_hash"] == results.summary["input_hash"]
     assert solved.summary["npv_usd"] == pytest.approx(results.summary["npv_usd"], abs=0.005)
     pd.testing.assert_frame_equal(solved.leases, results.leases)
+
+
+def test_readme_sheet_says_what_each_column_kind_allows(excel_project):
+    from typing import get_args
+
+    from siteopt.inputs.schema import Kind
+    from siteopt.inputs.template import ALLOWED_TEXT
+
+    assert set(ALLOWED_TEXT) == set(get_args(Kind))
+    wb = openpyxl.load_workbook(excel_project / WORKBOOK_FILE)
+    allowed = {row[0].value: row[3].value for row in wb["README"].iter_rows()
+               if row[0].value and len(row) > 3}
+    for name in ("name", "region", "tenant"):
+        assert allowed[name] == "text", name
+    assert allowed["campus_id"] == "letters, digits, - _ ."
+    assert allowed["campuses"] == "campus ids separated by ';', or *"
+    assert allowed["grid_mw"].startswith("number")
+    comments = {c.value: c.comment.text for c in wb["offers"][1]}
+    assert comments["tenant"].endswith("; text")

@@ -25,6 +25,7 @@ from siteopt.export.comparison import assumption_differences, build_comparison
 from siteopt.export.plan_workbook import NO_PLAN_SHEETS, PLAN_SHEETS, build_plan_workbook
 from siteopt.export.results_folder import load_results, write_results
 from siteopt.export.xlsx_style import MONTH, MW, PCT_INPUT, USD_M, column_style
+from siteopt.inputs.schema import CAMPUSES
 from siteopt.results.extract import LEASE_COLUMNS
 
 INJECTIONS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2"]
@@ -249,12 +250,15 @@ def test_assumptions_sheet_matches_the_inputs(base_plan, book):
     assert settings.at["market.btc_price_usd", "Unit"] == "USD/BTC"
     campuses = table_frame(book, "tblInputCampuses")
     inputs = results.assumptions["campuses"]
-    assert list(campuses.columns) == [c.replace("_", " ") for c in inputs.columns]
-    assert list(campuses["campus id"]) == list(inputs["campus_id"])
-    assert list(campuses["capex usd per it mw"]) == list(inputs["capex_usd_per_it_mw"])
-    assert campuses["permit ready"].dropna().iloc[0].year == 2027
+    # headers are the schema's labels, units in parentheses
+    assert list(campuses.columns) == [CAMPUSES.column(c).label for c in inputs.columns]
+    assert list(campuses["Campus ID"]) == list(inputs["campus_id"])
+    assert list(campuses["Capex (USD/IT MW)"]) == list(inputs["capex_usd_per_it_mw"])
+    assert campuses["Permit ready"].dropna().iloc[0].year == 2027
+    for flag in ("finance.value_beyond_horizon", "solver.warm_start"):  # words, not 1/0
+        assert settings.at[flag, "Value"] in ("true", "false")
     offers = table_frame(book, "tblInputOffers")
-    assert list(offers["signed"]) == ["true" if s else "false" for s in
+    assert list(offers["Signed"]) == ["true" if s else "false" for s in
                                       results.assumptions["offers"]["signed"]]
     assert len(table_frame(book, "tblInputMarket")) == 120
 
@@ -430,6 +434,10 @@ def test_compare_workbook_side_by_side(base_plan, tmp_path):
     assert wb["Chart data"]["B4"].value == pytest.approx(other.summary["kpis"]["npv_usd"] / 1e6)
     for xml in chart_xml(target):
         assert xml.count('delete val="0"') == 2
+    # the NPV chart begins a page of its own (a break just above its anchor row)
+    anchor_row = chart.anchor._from.row + 1
+    assert [b.id for b in wb["Comparison"].row_breaks.brk] == [anchor_row - 1]
+    assert pd.isna(kpis.at["Payback of converting", "Unit"])  # a month: no unit beside it
 
 
 def test_compare_reads_assumptions_back_as_typed_values(base_plan):
@@ -463,3 +471,21 @@ def test_libreoffice_renders_the_plan_to_pdf(base_plan, tmp_path):
         assert "Optimal" in text
         assert "Company MW by use" in text  # the charts were drawn
         assert "#####" not in text
+
+
+def test_wide_tables_print_over_pages_across_at_a_legible_scale(book):
+    """Cash flow monthly (about 40 columns) is not shrunk onto one page; the narrow Company
+    cash & debt fits one page across; each names its rows on every page."""
+    from siteopt.export.xlsx_style import pages_across
+
+    monthly, cash = book["Cash flow monthly"], book["Company cash & debt"]
+    assert monthly.page_setup.fitToWidth == pages_across(monthly) > 1
+    assert monthly.print_title_cols == "$A:$A"
+    assert cash.page_setup.fitToWidth == 1 and cash.sheet_properties.pageSetUpPr.fitToPage
+    for ws in (monthly, cash):
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToHeight == 0
+
+
+def test_about_this_run_says_plan_quality_not_jargon(book):
+    items = [row[0].value for row in book["About this run"].iter_rows()]
+    assert "Plan quality" in items and "Status stamped" not in items

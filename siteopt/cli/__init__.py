@@ -1,7 +1,8 @@
 """Command line: argument parsing and messages only; the work is done by the API it calls.
 
 Exit codes: 0 plan found (or input valid), 1 invalid input or infeasible scenario,
-2 usage error, 3 limit reached with no plan, 130 interrupted.
+2 usage error (a scenario file that does not exist too), 3 limit reached with no plan,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import click
 
 from siteopt import __version__
+from siteopt.contract import result_files_text
 from siteopt.inputs.errors import InputError, Problem
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -27,6 +29,18 @@ EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 0, 1, 2, 3
 
 def _err(text: str) -> None:
     click.echo(text, err=True)
+
+
+def _quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and (ctx.find_root().obj or {}).get("quiet"))
+
+
+def _note(text: str) -> None:
+    """What a command is doing ("Solving ...", "Results in ..."): silent with -q; problems,
+    warnings and results are always shown."""
+    if not _quiet():
+        _err(text)
 
 
 def _sentence(exc: Exception) -> str:
@@ -65,12 +79,19 @@ class _StderrNotes(logging.Handler):
 
 @contextlib.contextmanager
 def _notes_on_stderr() -> Iterator[None]:
-    logger, handler = logging.getLogger("siteopt"), _StderrNotes(logging.WARNING)
+    """The library's log on stderr at the level -v/-q chose (warnings by default)."""
+    ctx = click.get_current_context(silent=True)
+    level = (ctx.find_root().obj or {}).get("log_level", logging.WARNING) if ctx else \
+        logging.WARNING
+    logger, handler = logging.getLogger("siteopt"), _StderrNotes(level)
+    previous = logger.level
+    logger.setLevel(min(level, logger.getEffectiveLevel()))
     logger.addHandler(handler)
     try:
         yield
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -112,7 +133,29 @@ def _warn(warnings: tuple[str, ...]) -> None:
         _err(f"warning: {warning}")
 
 
-SCENARIO = click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False))
+def _existing_scenario(_ctx: click.Context, _param: click.Parameter,
+                       value: Path | None) -> Path | None:
+    """A scenario file that does not exist is a usage error (exit 2), as a mistyped option
+    is; the files it names (portfolio, market.paths, extends) are input errors (exit 1)."""
+    if value is None or value.exists() or value.is_symlink():
+        return value
+    from siteopt.inputs.errors import not_found
+
+    raise click.BadParameter(f"scenario {value.name}: {not_found(value, 'file not found')}")
+
+
+def _solver_log_target(_ctx: click.Context, _param: click.Parameter,
+                       value: str | None) -> str | None:
+    from siteopt.cli.solver_output import check_log_target
+
+    try:
+        return check_log_target(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+SCENARIO = click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False),
+                          callback=_existing_scenario)
 MIP_GAP = click.option("--mip-gap-pct", type=click.FloatRange(min=0, max=100),
                        help="Stop at this relative MIP gap (%), overriding the scenario.")
 TIME_LIMIT = click.option("--time-limit", "time_limit_s",
@@ -126,7 +169,12 @@ PORTFOLIO = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="siteopt")
-def main() -> None:
+@click.option("-v", "--verbose", count=True,
+              help="Say more on stderr: -v what siteopt does (INFO), -vv details (DEBUG).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Only problems, warnings and results: no progress or notes on stderr.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Plan which mining campuses to convert to AI/HPC colocation, when, and for which tenant.
 
     \b
@@ -135,8 +183,12 @@ def main() -> None:
       siteopt solve scenarios/base.yaml -o out/base
 
     Exit codes: 0 plan found / input valid, 1 invalid input or infeasible,
-    2 usage error, 3 limit reached with no plan, 130 interrupted.
+    2 usage error (or no such scenario file), 3 limit reached with no plan, 130 interrupted.
     """
+    if verbose and quiet:
+        raise click.UsageError("-v and -q contradict each other: give one of them")
+    ctx.obj = {"quiet": quiet, "log_level": logging.ERROR if quiet else
+               (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]}
 
 
 @main.command()
@@ -217,14 +269,21 @@ def schema(fmt: str) -> None:
 @click.option("--expected-value", is_flag=True,
               help="With an uncertainty section: solve the single average future instead "
                    "(numbers averaged by probability, other values at their most probable).")
+@click.option("--solver-log", metavar="-|NAME.log", callback=_solver_log_target,
+              help="HiGHS's log: - for stderr, or a file name written into OUTDIR with the "
+                   "results (e.g. highs.log).")
 @PORTFOLIO
 @_guard
 def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
           time_limit_s: float | None, threads: int | None, as_json: bool,
-          no_workbook: bool, expected_value: bool, portfolio: Path | None) -> None:
+          no_workbook: bool, expected_value: bool, solver_log: str | None,
+          portfolio: Path | None) -> None:
     """Solve a scenario: which MW mine, which convert when, which offers to sign.
 
-    Writes summary.json, campus_month.csv, leases.csv and plan.xlsx to OUTDIR.
+    Writes to OUTDIR: {result_files}.
+
+    On a terminal a long MIP prints its progress every few seconds (best plan, bound, gap,
+    elapsed) unless -q.
 
     \b
     Example:
@@ -246,18 +305,26 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     futures = "" if expected_value or uncertainty is None else \
         (f", {len(uncertainty.scenarios)} futures, committing the first "
          f"{uncertainty.commit_months} month{'s' if uncertainty.commit_months != 1 else ''}")
-    _err(f"Solving {inputs.scenario.name} ({len(inputs.campuses)} campuses, "
-         f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months{futures})...")
-    results = solve_inputs(inputs)
+    _note(f"Solving {inputs.scenario.name} ({len(inputs.campuses)} campuses, "
+          f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months{futures})...")
+    from siteopt.cli.solver_output import SolverLog, solver_talk
+
+    log = SolverLog(solver_log) if solver_log else None
+    with solver_talk(log, _quiet()):
+        results = solve_inputs(inputs)
     _write_run(results, outdir, no_workbook, as_json, f"Scenario {inputs.scenario.name} is "
                                                       f"infeasible: no plan meets every "
-                                                      f"requirement.")
+                                                      f"requirement.", log)
     print_plan(results)
-    _err(f"Results in {outdir}/")
+    _note(f"Results in {outdir}/")
+
+
+# the list of files comes from the output contract, so the help cannot fall behind the writers
+solve.help = (solve.help or "").replace("{result_files}", result_files_text())
 
 
 def _write_run(results: Any, outdir: Path, no_workbook: bool, as_json: bool,
-               infeasible: str) -> None:
+               infeasible: str, log: Any = None) -> None:
     """Write a run's result folder and say how it ended; returns only when it has a plan.
     Without a plan (a limit reached) nothing is written (exit 3); an infeasible run is
     written with its diagnosis (exit 1); a failed write leaves the previous run (exit 1)."""
@@ -268,9 +335,13 @@ def _write_run(results: Any, outdir: Path, no_workbook: bool, as_json: bool,
     status = results.summary["status"]
     if status == "no_solution":
         _err("No plan found within the limits (time limit too short?); nothing was written.")
+        if log is not None and log.path is not None:
+            _err(f"HiGHS's log: {log.path}")
         sys.exit(EXIT_NO_SOLUTION)
     try:
         write_results(results, outdir, workbook=not no_workbook)
+        if log is not None:
+            log.place(outdir)
     except FolderBusy:
         raise
     except WriteError as exc:
@@ -323,8 +394,8 @@ def replan(result_dir: Path, from_month: str, scenario: Path | None, actuals: Pa
         raise InputError([Problem("-o", f"{outdir} is the plan being re-planned: write the "
                                         f"new plan to another folder")])
     check_outdir(outdir)
-    _err(f"Re-planning {result_dir} from {from_month}"
-         + (f" with {scenario}" if scenario else "") + "...")
+    _note(f"Re-planning {result_dir} from {from_month}"
+          + (f" with {scenario}" if scenario else "") + "...")
     overrides = {"mip_gap_pct": mip_gap_pct, "time_limit_s": time_limit_s}
     results = replan_plan(result_dir, from_month, scenario, actuals, solver_overrides=overrides)
     _write_run(results, outdir, no_workbook, as_json,
@@ -429,10 +500,14 @@ def batch(scenarios: tuple[Path, ...], outdir: Path, workers: int | None,
               show_default=True,
               help="Refuse a sweep of more variants than this (counted before any is made).")
 @_batch_options
+@click.option("--no-workbook", is_flag=True,
+              help="Skip sweep.xlsx (the variants' folders never hold a plan.xlsx); batch.csv "
+                   "and comparison.xlsx are still written.")
 @_guard
 def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None,
           max_variants: int, workers: int | None, scheduler: str | None,
-          worker_timeout_s: float, resume: bool, fail_fast: bool, as_json: bool) -> None:
+          worker_timeout_s: float, resume: bool, fail_fast: bool, as_json: bool,
+          no_workbook: bool) -> None:
     """Sensitivity of NPV to inputs: generate variants, solve them, chart them.
 
     Writes a tornado chart of NPV per input (one at a time) or the grid table into
@@ -450,7 +525,8 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
     from siteopt.inputs import load_inputs
     from siteopt.runs.sweep import check_variants, grid_table, sweep_tasks, tornado
 
-    name = load_inputs(scenario).scenario.name
+    base_inputs = load_inputs(scenario)
+    name = base_inputs.scenario.name
     outdir = outdir or Path("out") / f"sweep-{name}"
     tasks = sweep_tasks(scenario, list(specs), outdir, grid=mode == "grid",
                         max_variants=max_variants)
@@ -459,11 +535,12 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
 
     table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json,
                            worker_timeout_s)
-    rows = table.to_dict("records")
-    write_sweep_workbook(outdir / "sweep.xlsx", name,
-                         tornado(rows, tasks) if mode != "grid" else None, grid_table(rows),
-                         table)
-    _err(f"Sweep workbook: {outdir / 'sweep.xlsx'}")
+    if not no_workbook:
+        rows = table.to_dict("records")
+        write_sweep_workbook(outdir / "sweep.xlsx", name,
+                             tornado(rows, tasks, base_inputs) if mode != "grid" else None,
+                             grid_table(rows), table)
+        _note(f"Sweep workbook: {outdir / 'sweep.xlsx'}")
     if (~table["status"].isin(["optimal", "feasible"])).any():
         sys.exit(EXIT_INPUT)
 
@@ -556,16 +633,16 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
              f"peak {row.get('peak_mb') or 0:.0f} MB, other load "
              f"{row.get('others_cores') or 0:.1f} cores {row.get('error') or ''}".rstrip())
 
-    _err(f"Benchmark: sizes {', '.join(chosen)}, {seeds} seed(s) each, time limit "
-         f"{time_limit_s:g} s, gap {mip_gap_pct:g} %")
+    _note(f"Benchmark: sizes {', '.join(chosen)}, {seeds} seed(s) each, time limit "
+          f"{time_limit_s:g} s, gap {mip_gap_pct:g} %")
     rows = b.bench_sizes(chosen, seeds, time_limit_s, mip_gap_pct, workbook=not no_workbook,
                          profile_dir=profile_dir, wait_idle_s=wait_idle_s, on_row=progress,
                          variants=chosen_variants, candidates=candidates)
     b.write_rows(rows, output, b.RUN_COLUMNS)
     batch_rows = None
     if batch_count:
-        _err(f"Batch: {batch_count} base-size scenarios on 1 and {workers} worker(s), "
-             f"{batch_repeats} time(s)...")
+        _note(f"Batch: {batch_count} base-size scenarios on 1 and {workers} worker(s), "
+              f"{batch_repeats} time(s)...")
         batch_rows = b.bench_batch(batch_count, workers, time_limit_s, mip_gap_pct,
                                    workbook=not no_workbook, wait_idle_s=wait_idle_s,
                                    repeats=batch_repeats)
@@ -651,7 +728,7 @@ def report(outdir: Path, output: Path | None) -> None:
         def write() -> None:
             write_plan_workbook(results, target)
     _write_or_exit(write, target)
-    _err(f"Wrote {target}")
+    _note(f"Wrote {target}")
 
 
 @main.command()
@@ -678,7 +755,7 @@ def compare(outdirs: tuple[Path, ...], output: Path) -> None:
     for outdir, r in zip(outdirs, results):
         _note_unsolved(outdir, r.summary)
     _write_or_exit(lambda: write_comparison(results, output), output)
-    _err(f"Wrote {output} ({len(results)} scenarios, baseline {outdirs[0]})")
+    _note(f"Wrote {output} ({len(results)} scenarios, baseline {outdirs[0]})")
 
 
 def _load_all(outdirs: tuple[Path, ...]) -> list[Any]:
@@ -724,5 +801,5 @@ def init(folder: Path, excel: bool, force: bool) -> None:
         _err(f"Cannot write into {folder}: {exc.strerror or exc}")
         sys.exit(EXIT_INPUT)
     for path in files:
-        _err(f"Wrote {path}")
-    _err(f"Next: siteopt validate {folder / 'scenario.yaml'}")
+        _note(f"Wrote {path}")
+    _note(f"Next: siteopt validate {folder / 'scenario.yaml'}")

@@ -92,7 +92,9 @@ class Progress:
         self.durations: list[float] = []
         self.started = time.perf_counter()
         self.bar = None
-        if sys.stderr.isatty():
+        ctx = click.get_current_context(silent=True)
+        quiet = bool(ctx and (ctx.find_root().obj or {}).get("quiet"))  # siteopt -q
+        if sys.stderr.isatty() and not quiet:
             from rich.console import Console
             from rich.progress import (
                 BarColumn,

@@ -118,15 +118,17 @@ def is_text_column(table: str, column: str) -> bool:
     return column_kind(table, column) in ("id", "text", "id_list", "month")
 
 
-def input_header(column: str) -> str:
-    """`hpc_opex_usd_per_it_mw_month` → `hpc opex usd per it mw month`: the column's name,
-    with spaces so a narrow column can wrap it."""
+def input_header(table: str, column: str) -> str:
+    """A portfolio column's schema label (`Capex (USD/IT MW)`); another column (the market
+    path's) its name with spaces, so a narrow column can wrap it."""
+    if table in TABLES and column in TABLES[table].column_names:
+        return TABLES[table].column(column).label
     return column.replace("_", " ")
 
 
 def _table_style(table: str, column: str, values: pd.Series) -> ColumnStyle:
     kind = column_kind(table, column)
-    header = input_header(column)
+    header = input_header(table, column)
     if kind == "month":
         return ColumnStyle(header, MONTH, month=True)
     if kind in ("id", "text", "id_list", "bool"):
@@ -155,8 +157,8 @@ def scenario_rows(assumptions: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def write_assumptions(ws: Worksheet, assumptions: dict[str, pd.DataFrame],
                       top: int) -> list[int]:
-    """Scenario settings, then each input table as a named table (headers are the column
-    names with spaces for underscores); returns the header rows written."""
+    """Scenario settings, then each input table as a named table (headers are the schema's
+    labels); returns the header rows written."""
     row = top
     put(ws, row, 1, "Scenario settings (after extends and defaults)", font=HEADING_FONT)
     settings = scenario_rows(assumptions)
@@ -166,6 +168,8 @@ def write_assumptions(ws: Worksheet, assumptions: dict[str, pd.DataFrame],
     for i, (key, value, unit, meaning) in enumerate(settings.itertuples(index=False),
                                                     start=header + 1):
         shown, fmt = cell_value(key, value, scenario_key_is_text(key))
+        if isinstance(shown, bool):  # a word, as in the input tables below (some viewers
+            shown = "true" if shown else "false"  # show an Excel boolean as 1 or 0)
         put(ws, i, 1, key)
         put(ws, i, 2, shown, fmt)
         put(ws, i, 3, unit)

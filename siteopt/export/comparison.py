@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from siteopt.export import charts, plan_frames
@@ -61,7 +62,8 @@ KPIS = (
     ("baseline_npv_usd", "NPV if every campus keeps mining", "USD m", "usd"),
     ("unlevered_npv_usd", "Unlevered NPV", "USD m", "usd"),
     ("irr_pct", "IRR of converting", "per year", "pct"),
-    ("payback_month", "Payback of converting", "month", "month"),
+    # the value is a month (Jan 2035): no unit beside it; the difference reads "+6 months"
+    ("payback_month", "Payback of converting", "", "month"),
     ("peak_funding_usd", "Peak funding need", "USD m", "usd"),
     ("capex_gross_usd", "Total capex", "USD m", "usd"),
     ("capex_net_usd", "Landlord capex (after tenants' share)", "USD m", "usd"),
@@ -393,6 +395,8 @@ def build_comparison(results: list[Results]) -> Workbook:
     chart = charts.npv_by_scenario(data, 2, last, 1, 2, 3)
     wb["Comparison"].add_chart(chart, f"A{bottom + 3}")
     report_sheet(wb["Comparison"])
+    # the chart starts a page of its own: a page break never cuts it in two
+    wb["Comparison"].row_breaks.append(Break(id=bottom + 2))
 
     _by_year_sheet(wb["MW by year"], results, names, "it_mw_started", "IT MW started by year",
                    "IT MW that start construction in each calendar year, per scenario.",

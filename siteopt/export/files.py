@@ -130,6 +130,29 @@ def write_csv(frame: pd.DataFrame, target: Path) -> None:
     write_atomic(target, lambda p: safe.to_csv(p, index=False, float_format="%.17g"))
 
 
+# Columns of CSVs read by people (batch.csv) rounded by their unit: money to the cent,
+# durations to the millisecond; other numbers keep full precision.
+_PEOPLE_DECIMALS = (("_usd", 2), ("_seconds", 3), ("_s", 3))
+
+
+def rounded_for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with money columns (`*_usd`) rounded to cents and durations (`*_seconds`,
+    `*_s`) to milliseconds, so that a CSV shows 41.729, not 41.728999999999999."""
+    rounded = frame.copy()
+    for column in frame.columns:
+        decimals = next((d for end, d in _PEOPLE_DECIMALS if str(column).endswith(end)), None)
+        if decimals is not None and pd.api.types.is_float_dtype(frame[column]):
+            rounded[column] = frame[column].round(decimals)
+    return rounded
+
+
+def write_people_csv(frame: pd.DataFrame, target: Path) -> None:
+    """Write a CSV meant to be read by people (not read back to reconcile): rounded by unit
+    (`rounded_for_people`) and written at the shortest precision that shows those values."""
+    safe = csv_safe(rounded_for_people(frame))
+    write_atomic(target, lambda p: safe.to_csv(p, index=False))
+
+
 def write_json(data: dict[str, Any], target: Path) -> None:
     text = json.dumps(data, indent=2, allow_nan=False, default=str) + "\n"
     write_atomic(target, lambda p: p.write_text(text, encoding="utf-8"))

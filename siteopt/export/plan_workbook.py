@@ -41,6 +41,7 @@ from siteopt.export.xlsx_style import (
     ColumnStyle,
     Look,
     add_table,
+    fit_legibly,
     fit_row_heights,
     fit_widths,
     put,
@@ -497,6 +498,7 @@ def _table_sheet(rows: SheetRows, frame: pd.DataFrame, name: str, top: int,
     _header_widths(ws, top)
     fit_row_heights(ws, first_row=top)
     report_sheet(ws, title_rows=f"{top}:{top}")
+    fit_legibly(ws)  # a table of 40 columns (Cash flow monthly) is not shrunk onto one page
 
 
 def _header_widths(ws: Worksheet, row: int) -> None:
@@ -595,7 +597,7 @@ def about_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
         ("Scenario file", summary.get("scenario_file"), None),
         ("Input hash", summary.get("input_hash"), None),
         ("Status", summary.get("status"), None),
-        ("Status stamped", status_banner(summary)[0], None),
+        ("Plan quality", status_banner(summary)[0], None),
         ("Solver status", summary.get("highs_status"), None),
         ("NPV of equity cash (USD m)", summary.get("npv_usd"), USD_M),
         ("Solver objective (USD m)", summary.get("objective_usd"), USD_M),

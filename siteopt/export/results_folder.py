@@ -137,7 +137,19 @@ def _ours(entry: Path, name: str) -> bool:
     or a temporary file of a siteopt process that was killed."""
     if name == "plan.xlsx":
         return is_siteopt_workbook(entry)
+    if name.endswith(".log") and "/" not in name:  # `solve --solver-log NAME.log`
+        return _is_highs_log(entry)
     return leftovers.is_stale_temp_file(entry)
+
+
+def _is_highs_log(entry: Path) -> bool:
+    from siteopt.contract import SOLVER_LOG_BANNER
+
+    try:
+        with entry.open("rb") as f:
+            return f.read(len(SOLVER_LOG_BANNER)) == SOLVER_LOG_BANNER.encode()
+    except OSError:
+        return False
 
 
 def write_results(results: Results, outdir: Path, workbook: bool = True) -> list[str]:

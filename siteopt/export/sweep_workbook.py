@@ -35,7 +35,7 @@ def write_sweep_workbook(target: Path, scenario: str, tornado: pd.DataFrame | No
             chart.type = "bar"
             chart.grouping = "clustered"
             chart.overlap = 100
-            chart.title = "NPV change against the base (USD)"
+            chart.title = "NPV change against the base (USD m)"
             columns = list(frame.columns)
             for name in ("low_delta_usd", "high_delta_usd"):
                 col = columns.index(name) + 1
@@ -44,8 +44,9 @@ def write_sweep_workbook(target: Path, scenario: str, tornado: pd.DataFrame | No
             chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
             chart.x_axis.delete = False
             chart.y_axis.delete = False
-            chart.y_axis.title = "USD"
-            chart.y_axis.numFmt = "#,##0,,\"m\""
+            chart.y_axis.title = "USD m"
+            chart.y_axis.numFmt = "#,##0,,"
+            chart.x_axis.tickLblPos = "low"  # input names left of the plot, not over the bars
             chart.height, chart.width = 9, 22
             ws.add_chart(chart, f"A{last + 3}")
     else:

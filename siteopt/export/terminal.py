@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sys
+import re
+import shutil
 
 import pandas as pd
 from rich.console import Console
@@ -28,13 +29,45 @@ def hashprice_table(inputs: Inputs, yearly: bool = False) -> pd.DataFrame:
     return frame
 
 
+def terminal_width() -> int:
+    """Columns of the terminal (COLUMNS when set); 120 when there is no terminal to ask."""
+    return shutil.get_terminal_size(fallback=(120, 24)).columns
+
+
+# The market path's columns for people: header with its unit, decimals worth showing
+HASHPRICE_HEADERS = {
+    "year": ("year", None), "month": ("month", None),
+    "btc_price_usd": ("BTC price USD", 0),
+    "network_hashrate_ehs": ("network EH/s", 0),
+    "block_subsidy_btc": ("subsidy BTC", 3),
+    "hashprice_usd_per_ph_day": ("hashprice USD/PH/day", 2),
+}
+MARGIN = re.compile(r"margin_(.+)_usd_per_mw_month")
+
+
+def _header(column: str) -> tuple[str, int | None]:
+    if column in HASHPRICE_HEADERS:
+        return HASHPRICE_HEADERS[column]
+    margin = MARGIN.fullmatch(column)
+    if margin:
+        return f"{margin.group(1)} margin USD/MW-month", 0
+    return column, 2
+
+
 def print_frame(frame: pd.DataFrame, title: str) -> None:
+    """A table as wide as the terminal: headers (with units) wrap instead of being cut."""
     table = Table(title=title, show_lines=False)
+    decimals = []
     for column in frame.columns:
-        table.add_column(column, justify="left" if frame[column].dtype == object else "right")
+        header, places = _header(str(column))
+        decimals.append(places)
+        table.add_column(header, justify="left" if frame[column].dtype == object else "right",
+                         overflow="fold")
     for row in frame.itertuples(index=False):
-        table.add_row(*(f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
-    Console(width=max(120, 16 * len(frame.columns))).print(table)
+        table.add_row(*(f"{v:,.{places if places is not None else 2}f}"
+                        if isinstance(v, float) else str(v)
+                        for v, places in zip(row, decimals)))
+    Console(width=terminal_width()).print(table)
 
 
 def print_stochastic(results, console: Console) -> None:
@@ -76,8 +109,8 @@ def print_stochastic(results, console: Console) -> None:
 def print_plan(results) -> None:
     """Headline and decisions of a solved plan, on stderr."""
     summary = results.summary
-    # on a terminal its own width (tables wrap their cells to fit); else 120 columns
-    console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+    # the terminal's width (tables wrap their cells to fit); 120 columns without one
+    console = Console(stderr=True, width=terminal_width())
     if summary.get("stochastic"):
         print_stochastic(results, console)
         return

@@ -408,6 +408,29 @@ def report_sheet(ws: Worksheet, title_rows: str | None = None, title_columns: st
     ws.oddFooter.center.size = 8
 
 
+# Characters of column width a landscape A4 page holds at a legible scale (about 70 %):
+# a wider sheet prints over more pages across, its first column repeated, not shrunk to fit.
+LEGIBLE_WIDTH_PER_PAGE = 200
+
+
+def pages_across(ws: Worksheet) -> int:
+    """Pages the sheet's columns (those given a width: the table's) need across at a
+    legible scale."""
+    total = sum(d.width or 0 for d in ws.column_dimensions.values())
+    return max(1, math.ceil(total / LEGIBLE_WIDTH_PER_PAGE))
+
+
+def fit_legibly(ws: Worksheet) -> None:
+    """Fit to as many pages across as `pages_across` says, rows flowing down; with more than
+    one, column A repeats on each page so every row stays named."""
+    across = pages_across(ws)
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = across
+    ws.page_setup.fitToHeight = 0
+    if across > 1 and not ws.print_title_cols:
+        ws.print_title_cols = "A:A"
+
+
 def sheet_title(ws: Worksheet, title: str, subtitle: str | None = None) -> int:
     """Title (and subtitle) at the top of a report sheet; returns the next free row."""
     put(ws, 1, 1, title, font=TITLE_FONT)

@@ -71,3 +71,32 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise InputError(self.items)
+
+
+MAX_NEAR_NAMES = 3
+MAX_LISTED_ENTRIES = 2_000  # a huge folder is not scanned for near names
+
+
+def not_found(path: Any, what: str = "not found") -> str:
+    """'not found (/abs/path/portfolo); did you mean portfolio?': the path as the file system
+    resolved it (a relative path is relative to the folder a run started in, which the
+    user may not have in mind) and the names in its folder that are close to it."""
+    import difflib
+    import itertools
+    import os
+    from pathlib import Path
+
+    given = Path(path)
+    resolved = Path(os.path.abspath(given))
+    text = f"{what} ({escape_controls(str(resolved))})"
+    try:
+        entries = [p.name for p in itertools.islice(resolved.parent.iterdir(),
+                                                    MAX_LISTED_ENTRIES)]
+    except OSError:
+        return text
+    near = difflib.get_close_matches(resolved.name, entries, n=MAX_NEAR_NAMES, cutoff=0.6)
+    if near:
+        shown = [excerpt(n) for n in near]
+        text += "; did you mean " + (f"{', '.join(shown[:-1])} or " if len(shown) > 1
+                                     else "") + shown[-1] + "?"
+    return text

@@ -17,7 +17,7 @@ from siteopt.inputs.as_built import (
     check_running_leases,
     is_running,
 )
-from siteopt.inputs.errors import InputError, Problem, Problems, clip, excerpt
+from siteopt.inputs.errors import InputError, Problem, Problems, clip, excerpt, not_found
 from siteopt.inputs.market import check_margins, check_path, market_path, read_paths
 from siteopt.inputs.months import label, parse_month
 from siteopt.inputs.overrides import Override, apply_to_tables
@@ -96,7 +96,7 @@ def load_inputs(scenario_path: str | Path, portfolio: str | Path | None = None,
                                      f"market.paths")
         if not paths_file.is_file():
             problems.add(f"scenario {loaded.path.name}: market.paths",
-                         f"file not found ({paths_file})")
+                         not_found(paths_file, "file not found"))
         else:
             paths = read_paths(paths_file, problems, scenario.horizon.start,
                                scenario.horizon.months)
@@ -189,7 +189,7 @@ def _read_portfolio(path: Path, loaded: LoadedScenario,
     if path.is_file():
         raise InputError([Problem(where, f"expected a folder of CSV files or an .xlsx workbook "
                                          f"(got {path.name})")])
-    raise InputError([Problem(where, f"not found ({path})")])
+    raise InputError([Problem(where, not_found(path))])
 
 
 def _unknown(kind: str, name: str, known: list[str]) -> str:

@@ -11,7 +11,14 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from siteopt.inputs.errors import EXCERPT_CHARS, InputError, Problem, Problems, excerpt
+from siteopt.inputs.errors import (
+    EXCERPT_CHARS,
+    InputError,
+    Problem,
+    Problems,
+    excerpt,
+    not_found,
+)
 from siteopt.inputs.schema import EntryProblems, Scenario
 
 MAX_SCENARIO_BYTES = 1_000_000
@@ -50,7 +57,7 @@ def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
             raise InputError([Problem(where, f"file is larger than {MAX_SCENARIO_BYTES:,} bytes")])
         text = raw.decode("utf-8")
     except FileNotFoundError:
-        raise InputError([Problem(where, f"file not found ({path})")]) from None
+        raise InputError([Problem(where, not_found(path, "file not found"))]) from None
     except IsADirectoryError:
         raise InputError([Problem(where, "is a folder, expected a .yaml file")]) from None
     except UnicodeDecodeError as exc:
@@ -204,7 +211,8 @@ def _resolve_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
                                       f"expected a file name (got {parent!r})")])
         if not (current.parent / parent).exists():
             raise InputError([Problem(f"scenario {current.name}: extends",
-                                      f"file not found ({current.parent / parent})")])
+                                      not_found(current.parent / parent,
+                                                "file not found"))])
         guard_path(current.parent / parent, project_root(path),
                    f"scenario {current.name}: extends")
         current = current.parent / parent

@@ -177,10 +177,31 @@ class Column:
     objective_only: bool = False  # enters only cash, never a constraint, bound or index set
 
     @property
+    def label(self) -> str:
+        """The column for people: `capex_usd_per_it_mw` → `Capex (USD/IT MW)`, the name's
+        unit words dropped for the unit itself (formats such as YYYY-MM are no unit)."""
+        if self.name in _LABELS:
+            return _LABELS[self.name]
+        words = self.name.split("_")
+        cut = next((i for i, w in enumerate(words) if i and w in _UNIT_WORDS), len(words))
+        text = " ".join(_ACRONYMS.get(w, w) for w in words[:cut])
+        text = text[:1].upper() + text[1:]
+        return f"{text} ({self.unit})" if self.unit not in _FORMAT_UNITS else text
+
+    @property
     def rule(self) -> NumberRule:
         assert self.kind in ("float", "int"), self.name
         return NumberRule(self.name, self.kind, self.unit, self.ge, self.gt, self.le,  # type: ignore[arg-type]
                           self.small_percent_ok)
+
+
+# words of a column name that spell its unit (dropped from its label, which shows the unit)
+_UNIT_WORDS = frozenset({"usd", "mw", "mwh", "j", "pct", "months", "it", "kw"})
+_FORMAT_UNITS = frozenset({"", "YYYY-MM", "true/false"})
+_LABELS = {"it_mw": "IT MW", "months_after_start": "Months after start",
+           "build_months": "Build time (months)"}
+_ACRONYMS = {"hpc": "HPC", "it": "IT", "pue": "PUE", "id": "ID", "asic": "ASIC", "btc": "BTC",
+             "mw": "MW", "usd": "USD"}
 
 
 @dataclass(frozen=True)

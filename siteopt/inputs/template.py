@@ -280,7 +280,23 @@ def cell_input(column: Column, value: Any) -> Any:
     return str(value)
 
 
+# What a cell of each column kind may hold, for people (README sheet, comments, messages);
+# numbers add their range. Every kind of the schema has its entry (a test checks).
+ALLOWED_TEXT: dict[str, str] = {
+    "id": "letters, digits, - _ .",
+    "text": "text",
+    "float": "number",
+    "int": "whole number",
+    "month": "a month, YYYY-MM",
+    "bool": "true or false",
+    "id_list": "campus ids separated by ';', or *",
+}
+
+
 def _range_text(column: Column) -> str:
+    allowed = ALLOWED_TEXT[column.kind]
+    if column.kind not in ("float", "int"):
+        return allowed
     parts = []
     if column.ge is not None:
         parts.append(f">= {column.ge:g}")
@@ -288,16 +304,7 @@ def _range_text(column: Column) -> str:
         parts.append(f"> {column.gt:g}")
     if column.le is not None:
         parts.append(f"<= {column.le:g}")
-    if column.kind == "bool":
-        return "true or false"
-    if column.kind == "month":
-        return "a month, YYYY-MM"
-    if column.kind == "id":
-        return "letters, digits, - _ ."
-    if column.kind == "id_list":
-        return "campus ids separated by ';', or *"
-    kind = "whole number" if column.kind == "int" else "number"
-    return f"{kind} {' and '.join(parts)}" if parts else kind
+    return f"{allowed} {' and '.join(parts)}" if parts else allowed
 
 
 def _need(column: Column) -> str:
@@ -346,10 +353,10 @@ def _validations(ws: Worksheet, table: Table) -> None:
         dv: DataValidation | None
         if column.kind == "bool":
             dv = DataValidation(type="list", formula1='"true,false"', allow_blank=True)
-        elif table.name == "offers" and column.name == "campuses":
-            # a drop-down of campus ids; ';' lists and '*' stay allowed (information only)
-            dv = DataValidation(type="list", formula1=f"campuses!$A$2:$A${last}",
-                                allow_blank=True, errorStyle="information")
+        elif column.kind == "id_list":
+            # 'TX-ROCK;LA-RIVR' and '*' are valid and no list validation takes them: only the
+            # hint as the cell is selected; `siteopt validate` checks the ids
+            dv = DataValidation(allow_blank=True)
         elif table.name == "offer_phases" and column.name == "offer_id":
             dv = DataValidation(type="list", formula1=f"offers!$A$2:$A${last}",
                                 allow_blank=True)
@@ -357,12 +364,13 @@ def _validations(ws: Worksheet, table: Table) -> None:
             dv = numeric_validation(column, cells)
         if dv is None:
             continue
-        dv.showErrorMessage = True
+        dv.showErrorMessage = dv.type is not None  # a hint-only validation refuses nothing
         dv.showInputMessage = True
         dv.errorTitle = column.name[:32]
         dv.error = f"{column.name}: {_range_text(column)}{unit}."[:255]
         dv.promptTitle = column.name[:32]
-        dv.prompt = f"{column.description}{unit}"[:255]
+        hint = "" if dv.type is not None else f" Allowed: {_range_text(column)}."
+        dv.prompt = f"{column.description}{unit}{hint}"[:255]
         ws.add_data_validation(dv)
         dv.add(cells)
 

@@ -148,11 +148,11 @@ def write_batch_outputs(rows: list[dict[str, Any]], outdir: Path) -> pd.DataFram
     (the solved ones side by side); returns the batch table."""
     import pandas as pd
 
-    from siteopt.export.files import write_csv
+    from siteopt.export.files import write_people_csv
 
     outdir.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame(rows).reindex(columns=BATCH_COLUMNS)
-    write_csv(table, outdir / "batch.csv")
+    write_people_csv(table, outdir / "batch.csv")
     solved = [Path(r["outdir"]) for r in rows if r.get("status") in SUCCESS]
     if solved:
         from siteopt.export.comparison import write_comparison

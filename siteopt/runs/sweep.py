@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from siteopt.inputs.errors import InputError, Problem
-from siteopt.inputs.overrides import MAX_VARIANTS, Override, parse_vary
+from siteopt.inputs.overrides import MAX_VARIANTS, Override, parse_vary, show_value
 from siteopt.runs.batch import Task
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=+\-]+")
@@ -86,8 +86,46 @@ def sweep_tasks(scenario: Path, specs: list[str], outdir: Path, grid: bool = Fal
             for name, v in zip(folder_names(variants), variants)]
 
 
-def tornado(rows: list[dict[str, Any]], tasks: list[Task]) -> pd.DataFrame:
-    """Per varied input: NPV at its lowest and highest outcome against the base NPV."""
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
+
+
+def change_text(change: Override, base: Any = None) -> str:
+    """A change as people read it: `*0.8` → `−20 % (72,000)`, `+6` → `+6 (18)`, `=15` → `15`
+    (the value it gives in parentheses when the base value is one number)."""
+    if change.op == "set":
+        numeric = isinstance(change.value, (int, float)) and not isinstance(change.value, bool)
+        return _number(change.value) if numeric else show_value(change.value)
+    if change.op == "scale":
+        pct = (change.value - 1) * 100
+        text = "±0 %" if pct == 0 else f"{'+' if pct > 0 else '−'}{abs(pct):g} %"
+    else:
+        text = f"{'+' if change.value >= 0 else '−'}{_number(abs(change.value))}"
+    if isinstance(base, (int, float)) and not isinstance(base, bool):
+        text += f" ({_number(change.apply(base))})"
+    return text
+
+
+def base_value(inputs: Any, change: Override) -> Any:
+    """The value `change` starts from in the base inputs: a scenario key's, or one row's
+    cell; None for a whole column (its rows differ) or what cannot be found."""
+    try:
+        if change.table is None:
+            value: Any = inputs.scenario
+            for part in change.target.split("."):
+                value = getattr(value, part)
+            return value
+        if change.row is not None:
+            frame = getattr(inputs, change.table)
+            return frame.loc[change.row, change.target.split(".", 1)[1]].item()
+    except (AttributeError, KeyError, ValueError, TypeError):
+        return None
+    return None
+
+
+def tornado(rows: list[dict[str, Any]], tasks: list[Task], inputs: Any = None) -> pd.DataFrame:
+    """Per varied input: NPV at its lowest and highest outcome against the base NPV; the
+    changes as people read them (`change_text`), from the base `inputs` when given."""
     by_name = {r["scenario"]: r for r in rows}
     base = by_name.get("base", {}).get("npv_usd")
     records = []
@@ -98,7 +136,9 @@ def tornado(rows: list[dict[str, Any]], tasks: list[Task]) -> pd.DataFrame:
         row = by_name.get(task.name, {})
         records.append({"input": change.target if change.row is None else
                         change.target.replace(".", f"[{change.row}].", 1),
-                        "change": change.label.split("=", 1)[1], "npv_usd": row.get("npv_usd"),
+                        "change": change_text(change, None if inputs is None else
+                                              base_value(inputs, change)),
+                        "npv_usd": row.get("npv_usd"),
                         "status": row.get("status")})
     frame = pd.DataFrame(records, columns=["input", "change", "npv_usd", "status"])
     if frame.empty or base is None:

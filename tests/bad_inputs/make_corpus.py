@@ -40,6 +40,7 @@ class Case:
     absent: str | None = None  # stderr must not contain this (what a file must not leak)
     solve: bool = False  # also run `siteopt solve` (slower: it imports the solver)
     xfail: str | None = None  # a known bug outside the files this corpus may fix
+    code: int = 1  # exit code: 1 for input errors, 2 for a scenario file that is not there
 
     @property
     def expected(self) -> list[str]:
