@@ -202,6 +202,9 @@ def test_hashprice_yearly_fits_the_terminal_with_units(width):
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= width
     assert "…" not in result.stdout  # headers wrap, never cut
+    for number in ("93,254", "38.24", "-25,781"):  # 2027 BTC price, hashprice, 2036 margin
+        assert number in result.stdout  # numbers are never broken over lines
+    assert ("(continued)" in result.stdout) == (width == 80)  # more columns than 80 hold
     if width == 200:
         header = "\n".join(lines[:8])
         for text in ("BTC price USD", "network EH/s", "hashprice", "USD/PH/day", "TX-ROCK",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import textwrap
 
 import pandas as pd
 from rich.console import Console
@@ -55,19 +56,47 @@ def _header(column: str) -> tuple[str, int | None]:
 
 
 def print_frame(frame: pd.DataFrame, title: str) -> None:
-    """A table as wide as the terminal: headers (with units) wrap instead of being cut."""
-    table = Table(title=title, show_lines=False)
-    decimals = []
+    """A table as wide as the terminal: numbers are never broken; headers (with units) wrap
+    at spaces; columns that do not fit go to a further table that repeats the first column."""
+    headers, cells = [], []
     for column in frame.columns:
         header, places = _header(str(column))
-        decimals.append(places)
-        table.add_column(header, justify="left" if frame[column].dtype == object else "right",
-                         overflow="fold")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(f"{v:,.{places if places is not None else 2}f}"
-                        if isinstance(v, float) else str(v)
-                        for v, places in zip(row, decimals)))
-    Console(width=terminal_width()).print(table)
+        headers.append(header)
+        cells.append([f"{v:,.{places if places is not None else 2}f}" if isinstance(v, float)
+                      else str(v) for v in frame[column]])
+    need = [max([len(word) for word in header.split()] + [len(c) for c in column])
+            for header, column in zip(headers, cells)]
+    width = terminal_width()
+    full = [max([len(header)] + [len(c) for c in column]) for header, column in zip(headers, cells)]
+    used = 1 + sum(w + 3 for w in need)
+    for i, wide in enumerate(full):  # headers on one line where the terminal has room
+        if used - need[i] + wide <= width:
+            used, need[i] = used - need[i] + wide, wide
+    console = Console(width=width)
+    for part, columns in enumerate(_fitting_chunks(need, width)):
+        table = Table(title=title if part == 0 else f"{title} (continued)", show_lines=False)
+        for i in columns:
+            numeric = pd.api.types.is_numeric_dtype(frame.dtypes.iloc[i])
+            table.add_column(textwrap.fill(headers[i], need[i], break_long_words=False),
+                             no_wrap=True, justify="right" if numeric else "left")
+        for row in range(len(frame)):
+            table.add_row(*(cells[i][row] for i in columns))
+        console.print(table)
+
+
+def _fitting_chunks(need: list[int], width: int) -> list[list[int]]:
+    """Column indices per table so each fits `width` (a column takes its width + 3 of border
+    and padding, the table 1 more); every table starts with column 0, the row's key."""
+    chunks, current = [], [0]
+    used = 1 + need[0] + 3
+    for i in range(1, len(need)):
+        if len(current) > 1 and used + need[i] + 3 > width:
+            chunks.append(current)
+            current, used = [0], 1 + need[0] + 3
+        current.append(i)
+        used += need[i] + 3
+    chunks.append(current)
+    return chunks
 
 
 def print_stochastic(results, console: Console) -> None:
