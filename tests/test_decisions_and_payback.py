@@ -143,8 +143,9 @@ def plan(campus_month: pd.DataFrame, kpis: dict | None = None) -> Results:
                    assumptions={"campuses": pd.DataFrame([CAMPUS]), "market": FALLS_IN_APRIL})
 
 
-def test_summary_table_and_terminal_say_the_same(capsys):
+def test_summary_table_and_terminal_say_the_same(capsys, monkeypatch):
     """Two campuses: C1 stops mining in April (margin), C2 keeps mining."""
+    monkeypatch.setenv("COLUMNS", "200")  # the words, not the wrapping (pytest-xdist sets 80)
     c2 = rows([100, 100, 100, 100]).assign(campus_id="C2")
     results = plan(pd.concat([rows([100, 100, 100, 0]), c2], ignore_index=True),
                    kpis={"value_added_usd": 0.0, "payback_month": None,
