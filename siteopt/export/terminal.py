@@ -64,14 +64,8 @@ def print_frame(frame: pd.DataFrame, title: str) -> None:
         headers.append(header)
         cells.append([f"{v:,.{places if places is not None else 2}f}" if isinstance(v, float)
                       else str(v) for v in frame[column]])
-    need = [max([len(word) for word in header.split()] + [len(c) for c in column])
-            for header, column in zip(headers, cells)]
     width = terminal_width()
-    full = [max([len(header)] + [len(c) for c in column]) for header, column in zip(headers, cells)]
-    used = 1 + sum(w + 3 for w in need)
-    for i, wide in enumerate(full):  # headers on one line where the terminal has room
-        if used - need[i] + wide <= width:
-            used, need[i] = used - need[i] + wide, wide
+    need = _column_widths(headers, cells, width)
     console = Console(width=width)
     for part, columns in enumerate(_fitting_chunks(need, width)):
         table = Table(title=title if part == 0 else f"{title} (continued)", show_lines=False)
@@ -84,17 +78,32 @@ def print_frame(frame: pd.DataFrame, title: str) -> None:
         console.print(table)
 
 
+def _table_width(widths: list[int]) -> int:
+    """A rich table's width: each column its text + 3 (padding, border), the table 1 more."""
+    return 1 + sum(w + 3 for w in widths)
+
+
+def _column_widths(headers: list[str], cells: list[list[str]], width: int) -> list[int]:
+    """Each column as wide as its longest cell and header word; then, column by column, as
+    wide as its whole header where the terminal still has room."""
+    longest = [max((len(c) for c in column), default=0) for column in cells]
+    widths = [max([n] + [len(word) for word in h.split()]) for h, n in zip(headers, longest)]
+    for i, (header, n) in enumerate(zip(headers, longest)):
+        wide = max(n, len(header))
+        if _table_width(widths) - widths[i] + wide <= width:
+            widths[i] = wide
+    return widths
+
+
 def _fitting_chunks(need: list[int], width: int) -> list[list[int]]:
-    """Column indices per table so each fits `width` (a column takes its width + 3 of border
-    and padding, the table 1 more); every table starts with column 0, the row's key."""
+    """Column indices per table so each fits `width`; every table starts with column 0, the
+    row's key."""
     chunks, current = [], [0]
-    used = 1 + need[0] + 3
     for i in range(1, len(need)):
-        if len(current) > 1 and used + need[i] + 3 > width:
+        if len(current) > 1 and _table_width([need[j] for j in current] + [need[i]]) > width:
             chunks.append(current)
-            current, used = [0], 1 + need[0] + 3
+            current = [0]
         current.append(i)
-        used += need[i] + 3
     chunks.append(current)
     return chunks
 
