@@ -112,6 +112,7 @@ KPI_COLUMNS: list[str] = ["kpi", "year", "value", "unit"]
 # a stochastic plan's tables (siteopt.stochastic): the decisions taken now, and the futures
 HERE_AND_NOW_COLUMNS: list[str] = ["kind", "campus_id", "offer_id", "phase", "month", "value",
                                    "unit", "description"]
+FUTURES_COLUMNS: list[str] = ["scenario", "month", "btc_price_usd", "network_hashrate_ehs"]
 SCENARIO_COLUMNS: list[str] = ["scenario", "probability_pct", "status", "npv_usd",
                                "baseline_npv_usd", "value_added_usd", "it_mw_ready_at_end",
                                "leases_taken", "first_block_month", "changes"]
@@ -131,6 +132,7 @@ RESULT_FILES: tuple[tuple[str, str], ...] = (
     ("plan.xlsx", "unless --no-workbook"),
     ("here_and_now.csv", "with an uncertainty section"),
     ("scenarios.csv", "with an uncertainty section"),
+    ("futures.csv", "with uncertainty.sample or paths: each future's BTC and hashrate path"),
     ("scenarios/<future>/", "with an uncertainty section: each future's own files"),
     ("<name>.log", "with --solver-log NAME.log: HiGHS's log"),
 )

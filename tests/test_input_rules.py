@@ -21,6 +21,8 @@ KEY_DEFAULTS = {  # a valid value for every scenario key the tests below vary on
     "market": {"btc_price_usd": 90000, "network_hashrate_ehs": 1000},
     "finance": {"debt": {"max_ltc_pct": 80, "rate_pct_per_year": 8, "tenor_months": 120}},
     "uncertainty": {"commit_months": 1, "scenarios": [{"name": "only", "probability_pct": 100}]},
+    "sample": {"count": 2}, "btc_price": {"vol_pct_per_year": 10},
+    "network_hashrate": {"vol_pct_per_year": 10}, "tenant_default": {"pct_per_year": 1},
 }
 
 
@@ -37,6 +39,8 @@ def set_key(scenario: Path, key: str, value) -> None:
     for part in sections:
         node = node.setdefault(part, dict(KEY_DEFAULTS.get(part, {})) if part != "debt" else
                                dict(KEY_DEFAULTS["finance"]["debt"]))
+        if part == "uncertainty" and key.startswith("uncertainty.sample."):
+            node.pop("scenarios", None)  # sampled futures only: they share all of 100 %
     node[leaf] = value
     scenario.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
 
@@ -225,7 +229,8 @@ def test_a_merged_range_over_several_columns_is_located_at_the_row(case):
 # ---------------------------------------------------------------------------------------------
 
 
-MAPPINGS = ("limits.max_it_mw_started_per_year_by_region",)  # no number alone: entries only
+MAPPINGS = ("limits.max_it_mw_started_per_year_by_region",  # no number alone: entries only
+            "uncertainty.sample.offer_withdrawn_pct", "uncertainty.sample.permit_slip_months")
 
 
 @pytest.mark.parametrize("key", [k for k in scenario_keys() if k not in MAPPINGS])
@@ -320,7 +325,8 @@ def test_an_offer_names_each_campus_once(case, ids, message):
 # ---------------------------------------------------------------------------------------------
 
 
-UNITLESS = {"offer_phases.phase", "solver.random_seed"}  # counts and ids, not quantities
+UNITLESS = {"offer_phases.phase", "solver.random_seed", "uncertainty.sample.seed",  # counts, ids
+            "uncertainty.sample.network_hashrate.correlation_with_btc"}  # and ratios
 
 
 @pytest.mark.parametrize("key", list(rules()))
@@ -341,7 +347,9 @@ def test_out_of_range_says_the_range_with_its_unit(case, key):
     else:
         scenario = case()
         set_key(scenario, key, {2027: too_big} if key.endswith("capex_budget_usd_per_year")
-                else {"ERCOT": too_big} if key.endswith("_by_region") else too_big)
+                else {"ERCOT": too_big} if key.endswith("_by_region")
+                else {"C1": {0: too_big}} if key.endswith("permit_slip_months")
+                else {"O1": too_big} if key.endswith("offer_withdrawn_pct") else too_big)
 
     found = problems(scenario)
 
@@ -490,7 +498,12 @@ def percent_keys() -> list[str]:
 def test_every_percentage_is_named_pct_and_the_exemption_is_explicit():
     assert len(percent_keys()) >= 10
     assert all(r.unit.startswith("%") for k, r in rules().items() if k in percent_keys())
-    assert [k for k, r in rules().items() if r.unit.startswith("%")] == percent_keys()
+    # a mapping of months late → probability %, named by what its keys count; a default
+    # rate of 0.5 %/yr is no fraction (the issue names both)
+    named_by_keys = ["uncertainty.sample.permit_slip_months",
+                     "uncertainty.sample.tenant_default.pct_per_year"]
+    assert [k for k, r in rules().items() if r.unit.startswith("%")
+            and k not in named_by_keys] == percent_keys()
     assert [k for k in percent_keys() if rules()[k].small_percent_ok] == ["solver.mip_gap_pct"]
 
 
@@ -499,6 +512,10 @@ def test_a_fraction_in_any_percentage_is_refused_unless_the_schema_exempts_it(ca
     section, column = key.rsplit(".", 1)
     if section in TABLES:
         scenario = case(**column_value(section, column, "0.08"))
+    elif key.endswith("offer_withdrawn_pct"):  # a mapping: its entry is located
+        scenario = case()
+        set_key(scenario, key, {"O1": 0.08})
+        column = f"{column}.O1"
     else:
         scenario = case()
         set_key(scenario, key, 0.08)

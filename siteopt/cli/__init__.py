@@ -128,6 +128,14 @@ def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _futures_count(uncertainty) -> str:
+    """'3', '200' or '3 + 200 sampled' (paths: '+ the paths file's')."""
+    drawn = [f"{uncertainty.sample.count} sampled"] if uncertainty.sample else []
+    drawn += ["those of " + uncertainty.paths] if uncertainty.paths else []
+    listed = [str(len(uncertainty.scenarios))] if uncertainty.scenarios else []
+    return " + ".join(listed + drawn)
+
+
 def _warn(warnings: tuple[str, ...]) -> None:
     for warning in warnings:
         _err(f"warning: {warning}")
@@ -303,7 +311,7 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     outdir = outdir or Path("out") / inputs.scenario.name
     check_outdir(outdir)  # before minutes of solving: may it be replaced, can it be written?
     futures = "" if expected_value or uncertainty is None else \
-        (f", {len(uncertainty.scenarios)} futures, committing the first "
+        (f", {_futures_count(uncertainty)} futures, committing the first "
          f"{uncertainty.commit_months} month{'s' if uncertainty.commit_months != 1 else ''}")
     _note(f"Solving {inputs.scenario.name} ({len(inputs.campuses)} campuses, "
           f"{len(inputs.offers)} offers, {inputs.scenario.horizon.months} months{futures})...")

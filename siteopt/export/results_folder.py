@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from siteopt.contract import HERE_AND_NOW_COLUMNS, SCENARIO_COLUMNS
+from siteopt.contract import FUTURES_COLUMNS, HERE_AND_NOW_COLUMNS, SCENARIO_COLUMNS
 from siteopt.export import leftovers, result_checks, swap
 from siteopt.export.files import (
     WriteError,
@@ -325,6 +325,7 @@ def _safe_name(name: str) -> bool:
     return True
 # tables only some runs write, and the columns they must have
 EXTRA_TABLES = {"here_and_now": HERE_AND_NOW_COLUMNS, "scenarios": SCENARIO_COLUMNS,
+                "futures": FUTURES_COLUMNS,
                 "changes": ["kind", "campus_id", "offer_id", "month", "old_value", "new_value",
                             "unit", "description"],
                 "npv_bridge": ["step", "usd", "note"]}

@@ -346,6 +346,17 @@ def _show(value: Any) -> str:
     return excerpt(value)
 
 
+# what a value of the wrong type was expected to be, by pydantic's error type
+_EXPECTED = {
+    **dict.fromkeys(("float_parsing", "float_type", "finite_number"), "a number"),
+    **dict.fromkeys(("int_parsing", "int_type", "int_from_float"), "a whole number"),
+    **dict.fromkeys(("bool_parsing", "bool_type"), "true or false"),
+    "string_type": "text",
+    **dict.fromkeys(("model_type", "dict_type", "model_attributes_type"), "a mapping of keys"),
+    **dict.fromkeys(("tuple_type", "list_type"), "a list"),
+}
+
+
 def _message(err: dict[str, Any], loc: KeyPath) -> str:
     kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
     bounds = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
@@ -356,23 +367,16 @@ def _message(err: dict[str, Any], loc: KeyPath) -> str:
         close = difflib.get_close_matches(loc[-1], allowed, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return f"unknown key ({hint}expected one of: {', '.join(allowed)})"
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected', '')} (got {_show(got)})"
     if kind == "missing":
         return "required key is missing"
     if kind in bounds:
         limit = next(iter(ctx.values()))
         return f"must be {bounds[kind]} {_show(limit)} (got {_show(got)})"
-    if kind in {"float_parsing", "float_type", "finite_number"}:
-        return f"expected a number (got {_show(got)})"
-    if kind in {"int_parsing", "int_type", "int_from_float"}:
-        return f"expected a whole number (got {_show(got)})"
-    if kind in {"bool_parsing", "bool_type"}:
-        return f"expected true or false (got {_show(got)})"
-    if kind in {"string_type"}:
-        return f"expected text (got {_show(got)})"
-    if kind in {"model_type", "dict_type", "model_attributes_type"}:
-        return f"expected a mapping of keys (got {_show(got)})"
-    if kind in {"tuple_type", "list_type"}:
-        return f"expected a list (got {_show(got)})"
+    expected = _EXPECTED.get(kind)
+    if expected is not None:
+        return f"expected {expected} (got {_show(got)})"
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "value_error":

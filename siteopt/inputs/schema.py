@@ -751,6 +751,97 @@ class Future(_Strict):
     _safe_name = field_validator("name")(check_scenario_name)
 
 
+class BtcPriceSample(_Strict):
+    model: Literal["gbm"] = Field("gbm", description="gbm: geometric Brownian motion around "
+                                  "the scenario's BTC path (its growth is the drift).",
+                                  json_schema_extra=_unit("", objective_only=True))
+    vol_pct_per_year: float = Field(ge=0, le=300, description="Annual volatility σ of the "
+                                    "BTC price's log-return.",
+                                    json_schema_extra=_unit("%/yr", objective_only=True))
+
+
+class HashrateSample(_Strict):
+    vol_pct_per_year: float = Field(ge=0, le=300, description="Annual volatility of the "
+                                    "network hashrate's log-return.",
+                                    json_schema_extra=_unit("%/yr", objective_only=True))
+    correlation_with_btc: float = Field(0.0, ge=-1, le=1, description="Correlation of its "
+                                        "monthly shocks with the BTC price's.",
+                                        json_schema_extra=_unit("", objective_only=True))
+
+
+class TenantDefault(_Strict):
+    pct_per_year: float = Field(ge=0, le=100, description="Chance a running lease's tenant "
+                                "defaults in a year (constant monthly hazard).",
+                                json_schema_extra=_unit("%/yr", objective_only=True))
+    recovery_months: int = Field(0, ge=0, le=120, description="Months the hall stays empty "
+                                 "after a default before it can be re-let.",
+                                 json_schema_extra=_unit("months"))
+
+
+def _slip_entries(value: Any) -> Any:
+    """`{campus: {months late: probability %}}`: each distribution's months whole numbers
+    0..MAX_MONTHS, probabilities 0..100 adding up to 100; each problem at its campus."""
+    if not isinstance(value, dict):
+        return value  # the type check says what is wrong
+    out, problems = {}, []
+    for campus, table in value.items():
+        if not isinstance(table, dict) or not table:
+            problems.append((str(campus), f"expected a mapping of months late → probability "
+                                          f"% (got {excerpt(table)})"))
+            continue
+        read = {}
+        for months, pct in table.items():
+            if isinstance(months, bool) or not (isinstance(months, int) or (
+                    isinstance(months, str) and months.strip().isdigit())):
+                problems.append((str(campus), f"months late must be a whole number (got "
+                                              f"{excerpt(months)})"))
+                continue
+            if not 0 <= int(months) <= MAX_MONTHS:
+                problems.append((str(campus), f"months late must be between 0 and "
+                                              f"{MAX_MONTHS} (got {int(months)})"))
+                continue
+            if isinstance(pct, bool) or not isinstance(pct, (int, float)) or \
+                    not math.isfinite(pct) or not 0 <= pct <= 100:
+                problems.append((str(campus), f"{int(months)} months late: must be between 0 "
+                                              f"and 100 % (got {excerpt(pct)})"))
+                continue
+            read[int(months)] = float(pct)
+        total = math.fsum(read.values())
+        if len(read) == len(table) and abs(total - 100) > 1e-6:
+            problems.append((str(campus), f"probabilities must add up to 100 (got "
+                                          f"{show_number(round(total, 9))})"))
+        out[campus] = read
+    if problems:
+        raise EntryProblems(problems)
+    return out
+
+
+class Sample(_Strict):
+    count: int = Field(ge=1, le=10_000, description="Futures to sample, equally likely.",
+                       json_schema_extra=_unit("futures"))
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the sampler (numpy's PCG64): "
+                      "the same seed gives the same futures on every machine.",
+                      json_schema_extra=_unit(""))
+    btc_price: BtcPriceSample | None = Field(None, description="How the BTC price moves "
+                                             "(optional: at the scenario's path).",
+                                             json_schema_extra=_unit(""))
+    network_hashrate: HashrateSample | None = Field(
+        None, description="How the network hashrate moves (optional: at the scenario's "
+        "path).", json_schema_extra=_unit(""))
+    permit_slip_months: dict[str, dict[int, Annotated[float, Field(ge=0, le=100)]]] = Field(
+        {}, description="Per campus: months its permit_ready slips → probability % (adding up "
+        "to 100); a campus without a permit date slips from the horizon start.",
+        json_schema_extra=_unit("%"))
+    offer_withdrawn_pct: dict[str, Annotated[float, Field(ge=0, le=100)]] = Field(
+        {}, description="Per offer: chance its tenant walks away (offers[ID].withdrawn).",
+        json_schema_extra=_unit("%"))
+    tenant_default: TenantDefault | None = Field(
+        None, description="Running leases whose tenant defaults (optional).",
+        json_schema_extra=_unit(""))
+
+    _check_slips = field_validator("permit_slip_months", mode="before")(_slip_entries)
+
+
 class Uncertainty(_Strict):
     commit_months: int = Field(ge=1, le=MAX_MONTHS, description="Decisions that take effect "
                                "before this month of the horizon (counted from 0) are taken "
@@ -758,9 +849,16 @@ class Uncertainty(_Strict):
                                "BTC sold and debt drawn in those months, and offers whose "
                                "signing_month falls in them.",
                                json_schema_extra=_unit("months"))
-    scenarios: list[Future] = Field(min_length=1, description="The futures: each a name, a "
+    scenarios: list[Future] = Field([], description="The futures: each a name, a "
                                     "probability_pct and a `set` of changes to this scenario.",
                                     json_schema_extra=_unit("list"))
+    sample: Sample | None = Field(None, description="Futures sampled from distributions "
+                                  "(docs/uncertainty.md gives each formula).",
+                                  json_schema_extra=_unit(""))
+    paths: str | None = Field(None, description="CSV of futures' monthly paths: a scenario "
+                              "column and the market.paths columns, one future per scenario; "
+                              "relative to the scenario file.",
+                              json_schema_extra=_unit("path"))
     risk: Risk = Field(Risk(), description="Risk measure in the objective.",
                        json_schema_extra=_unit(""))
 
@@ -772,7 +870,14 @@ class Uncertainty(_Strict):
         if twice:
             problems.append(f"names must be unique ({', '.join(twice)} used more than once)")
         total = math.fsum(f.probability_pct for f in self.scenarios)
-        if abs(total - 100.0) > 1e-6:
+        drawn = self.sample is not None or self.paths is not None
+        if not self.scenarios and not drawn:
+            raise ValueError("no futures: give scenarios, sample or paths")
+        elif drawn and total >= 100.0 - 1e-6 and self.scenarios:
+            problems.append(f"probability_pct of the listed futures must add up to less "
+                            f"than 100 with sample or paths: the sampled futures share the "
+                            f"rest (got {show_number(round(total, 9))})")
+        elif not drawn and abs(total - 100.0) > 1e-6:
             shown = " + ".join(f"{f.name} {show_number(f.probability_pct)}"
                                for f in self.scenarios)
             problems.append(f"probability_pct must add up to 100 (got {shown} = "
@@ -809,7 +914,10 @@ class Scenario(_Strict):
 SCENARIO_SECTIONS: dict[str, type[BaseModel]] = {
     "horizon": Horizon, "market": Market, "finance": Finance, "finance.debt": Debt,
     "finance.terminal_value": TerminalValue, "limits": Limits, "solver": Solver,
-    "uncertainty": Uncertainty, "uncertainty.risk": Risk,
+    "uncertainty": Uncertainty, "uncertainty.risk": Risk, "uncertainty.sample": Sample,
+    "uncertainty.sample.btc_price": BtcPriceSample,
+    "uncertainty.sample.network_hashrate": HashrateSample,
+    "uncertainty.sample.tenant_default": TenantDefault,
 }
 
 

@@ -61,7 +61,7 @@ EXAMPLE_PORTFOLIO = ROOT / "data" / "portfolio"
 EXAMPLE_SCENARIO = ROOT / "scenarios" / "base.yaml"
 # optional keys the base scenario leaves empty get their example from these (commented out)
 OPTIONAL_EXAMPLES = (ROOT / "scenarios" / "funded.yaml", ROOT / "scenarios" / "spec-build.yaml",
-                     ROOT / "scenarios" / "uncertain.yaml")
+                     ROOT / "scenarios" / "uncertain.yaml", ROOT / "scenarios" / "sampled.yaml")
 SCENARIO_FILE = "scenario.yaml"
 WORKBOOK_FILE = "portfolio.xlsx"
 PORTFOLIO_FOLDER = "portfolio"

@@ -32,6 +32,8 @@ class FutureInputs:
     probability: float  # 0..1
     inputs: Inputs  # the scenario in this future, without its uncertainty section
     changes: tuple[Override, ...]
+    note: str = ""  # how a drawn future came about ('sampled #3 of seed 7', 'paths.csv')
+    drawn_path: bool = False  # its market path is its own (sampled or read), not a change
 
 
 def _where(inputs: Inputs) -> str:
@@ -93,7 +95,48 @@ def future_inputs(inputs: Inputs) -> list[FutureInputs]:
             futures.append(FutureInputs(future.name, future.probability_pct / 100, loaded,
                                         tuple(changes)))
     problems.raise_if_any()
+    drawn = _drawn_futures(inputs, where, problems)
+    problems.raise_if_any()
+    if drawn:
+        share = (1 - math.fsum(f.probability for f in futures)) / len(drawn)
+        listed = {f.name for f in futures}
+        for future in drawn:
+            if future.name in listed:
+                problems.add(f"{where}.scenarios", f"future {future.name} is listed and "
+                                                   f"also drawn; rename the listed one")
+        problems.raise_if_any()
+        futures += [dataclasses.replace(f, probability=share) for f in drawn]
     return futures
+
+
+def _drawn_futures(inputs: Inputs, where: str, problems: Problems) -> list[FutureInputs]:
+    """The futures of `sample` and `paths` (probabilities set by the caller)."""
+    from siteopt.stochastic import sampling
+
+    uncertainty = inputs.scenario.uncertainty
+    out: list[FutureInputs] = []
+    if uncertainty.paths is not None:
+        for name, paths in sampling.read_future_paths(inputs).items():
+            loaded = _load(inputs, [], f"{where}.paths", problems)
+            market = None if loaded is None else sampling.path_market(loaded, paths)
+            ready = None if market is None else sampling.with_market(
+                loaded, market, f"{where}.paths: future {name}", problems)
+            if ready is not None:
+                out.append(FutureInputs(name, 0.0, ready, (), f"path from {uncertainty.paths}",
+                                            True))
+    if uncertainty.sample is not None:
+        cache: dict[tuple[Override, ...], Inputs | None] = {}
+        for draw in sampling.draws(inputs, uncertainty.sample, f"{where}.sample"):
+            if draw.changes not in cache:  # futures sharing their discrete draws load once
+                cache[draw.changes] = _load(inputs, list(draw.changes), f"{where}.sample "
+                                            f"({draw.name})", problems)
+            loaded = cache[draw.changes]
+            ready = None if loaded is None else sampling.with_market(
+                loaded, sampling.drawn_market(loaded, draw), f"{where}.sample: {draw.name}",
+                problems)
+            if ready is not None:
+                out.append(FutureInputs(draw.name, 0.0, ready, draw.changes, draw.note, True))
+    return out
 
 
 def _load(inputs: Inputs, changes: list[Override], where: str,
@@ -142,7 +185,8 @@ def _average(values: list[Any], weights: list[float], whole: bool) -> Any:
 def expected_value_inputs(inputs: Inputs, futures: list[FutureInputs]) -> Inputs:
     """The single scenario of the average future: each changed number replaced by its
     probability-weighted mean over the futures (rounded where the input is a whole number),
-    each changed non-number (a month, true/false, text) by its most probable value."""
+    each changed non-number (a month, true/false, text) by its most probable value; with
+    drawn paths, the BTC price and network hashrate by their mean in every month."""
     weights = [f.probability for f in futures]
     targets = list(dict.fromkeys((c.target, c.row) for f in futures for c in f.changes))
     where = _where(inputs)
@@ -169,12 +213,20 @@ def expected_value_inputs(inputs: Inputs, futures: list[FutureInputs]) -> Inputs
     loaded = _load(inputs, changes, f"{where} (expected-value scenario)", problems)
     problems.raise_if_any()
     assert loaded is not None
+    if any(f.drawn_path for f in futures):
+        from siteopt.stochastic.sampling import mean_market, with_market
+
+        loaded = with_market(loaded, mean_market(loaded, futures),
+                             f"{where} (expected-value scenario)", problems)
+        problems.raise_if_any()
     return loaded
 
 
 def describe_changes(future: FutureInputs) -> str:
-    """'market.btc_price_usd=*0.6; offers[OF-D].withdrawn=True' (or 'as the scenario')."""
-    return "; ".join(c.label for c in future.changes) or "as the scenario"
+    """'market.btc_price_usd=*0.6; offers[OF-D].withdrawn=True' (or 'as the scenario'); a
+    drawn future first says where its path comes from."""
+    parts = [future.note] if future.note else []
+    return "; ".join(parts + [c.label for c in future.changes]) or "as the scenario"
 
 
 __all__ = ["FutureInputs", "describe_changes", "expected_value_inputs", "future_inputs"]

@@ -49,6 +49,7 @@ from siteopt.stochastic.futures import (
 )
 from siteopt.stochastic.here_and_now import describe
 from siteopt.stochastic.metrics import cvar, expected
+from siteopt.stochastic.sampling import futures_table
 from siteopt.stochastic.scenario_model import (
     Ensemble,
     ensemble,
@@ -394,6 +395,9 @@ def _combined(inputs: Inputs, solved: _Solved, plans: list[Results],
     top = with_kpis(inputs, top, base_top)
     extra = {"here_and_now": here_and_now,
              "scenarios": _scenario_rows(futures, plans, bases)}
+    if any(f.drawn_path for f in futures):  # sampled or read paths: shown, and reusable
+        extra["futures"] = futures_table([f.name for f in futures],
+                                         [f.inputs.market for f in futures])
     return dataclasses.replace(top, extra=extra,
                                futures={f.name: p for f, p in zip(futures, plans)})
 
