@@ -811,3 +811,13 @@ def init(folder: Path, excel: bool, force: bool) -> None:
     for path in files:
         _note(f"Wrote {path}")
     _note(f"Next: siteopt validate {folder / 'scenario.yaml'}")
+
+
+def _register_commands() -> None:
+    """Commands kept in modules of their own."""
+    from siteopt.cli.evaluate import evaluate
+
+    main.add_command(evaluate)
+
+
+_register_commands()
