@@ -164,3 +164,14 @@ def test_local_processes_and_dask_give_the_same_rows(case, tmp_path):
                                      scheduler=cluster.scheduler_address)
     assert [(r["future"], r["status"], r["npv_usd"]) for r in local] == \
         [(r["future"], r["status"], r["npv_usd"]) for r in remote]
+
+
+def test_the_throughput_report_gives_median_range_and_ratio():
+    from siteopt.runs.bench.evaluation import report
+
+    frame = pd.DataFrame({"workers": [1, 2, 1, 2, 1, 2],
+                          "futures_per_minute": [10.0, 18.0, 12.0, 20.0, 11.0, 19.0],
+                          "seconds": [6.0, 3.3, 5.0, 3.0, 5.5, 3.2]})
+    text = report(frame)
+    assert "11.00  (10.00–12.00)" in text and "19.00  (18.00–20.00)" in text
+    assert "ratio 2 workers / 1: 1.73x" in text
