@@ -170,12 +170,12 @@ def _scenario_inputs(scenario_file: str, portfolio: str | None) -> Inputs:
 def future_of(job: FutureJob) -> Inputs:
     """The job's future as inputs (raises InputError when they cannot be loaded)."""
     from siteopt.api import with_solver_options
-    from siteopt.stochastic.futures import _load
+    from siteopt.stochastic.futures import load_future
 
     base = _scenario_inputs(job.scenario_file, job.portfolio)
     problems = Problems()
     own = [c for c in job.changes if c not in base.overrides]
-    loaded = _load(base, own, f"future {job.name}", problems)
+    loaded = load_future(base, own, f"future {job.name}", problems)
     problems.raise_if_any()
     draw = sampling.Draw(job.name, job.changes, np.array(job.btc_factor),
                          np.array(job.hashrate_factor), "")

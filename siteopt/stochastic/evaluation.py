@@ -70,14 +70,14 @@ def evaluate_plan(result_dir: Path, futures: int, seed: int, workers: int = 1,
                   on_row: Callable[[dict[str, Any]], None] | None = None
                   ) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
     """(summary, rows, months) of the plan in `result_dir` on `futures` fresh futures."""
-    from siteopt.stochastic.futures import _load
+    from siteopt.stochastic.futures import load_future
 
     started = time.perf_counter()
     plan = _plan_summary(result_dir)
     inputs = _scenario(result_dir, plan, scenario)
     uncertainty = inputs.scenario.uncertainty
     problems = Problems()
-    base = _load(inputs, [], f"scenario {inputs.scenario_path.name}", problems)
+    base = load_future(inputs, [], f"scenario {inputs.scenario_path.name}", problems)
     problems.raise_if_any()
     commits = commitments(result_dir, base, uncertainty.commit_months)
     sample = uncertainty.sample.model_copy(update={"count": futures, "seed": seed})

@@ -90,7 +90,7 @@ def future_inputs(inputs: Inputs) -> list[FutureInputs]:
     problems.raise_if_any()
     futures = []
     for future, changes in parsed:
-        loaded = _load(inputs, changes, f"{where}.scenarios[{future.name}]", problems)
+        loaded = load_future(inputs, changes, f"{where}.scenarios[{future.name}]", problems)
         if loaded is not None:
             futures.append(FutureInputs(future.name, future.probability_pct / 100, loaded,
                                         tuple(changes)))
@@ -116,8 +116,8 @@ def _drawn_futures(inputs: Inputs, where: str, problems: Problems) -> list[Futur
     uncertainty = inputs.scenario.uncertainty
     out: list[FutureInputs] = []
     if uncertainty.paths is not None:
+        loaded = load_future(inputs, [], f"{where}.paths", problems)
         for name, paths in sampling.read_future_paths(inputs).items():
-            loaded = _load(inputs, [], f"{where}.paths", problems)
             market = None if loaded is None else sampling.path_market(loaded, paths)
             ready = None if market is None else sampling.with_market(
                 loaded, market, f"{where}.paths: future {name}", problems)
@@ -128,8 +128,8 @@ def _drawn_futures(inputs: Inputs, where: str, problems: Problems) -> list[Futur
         cache: dict[tuple[Override, ...], Inputs | None] = {}
         for draw in sampling.draws(inputs, uncertainty.sample, f"{where}.sample"):
             if draw.changes not in cache:  # futures sharing their discrete draws load once
-                cache[draw.changes] = _load(inputs, list(draw.changes), f"{where}.sample "
-                                            f"({draw.name})", problems)
+                cache[draw.changes] = load_future(inputs, list(draw.changes),
+                                                  f"{where}.sample ({draw.name})", problems)
             loaded = cache[draw.changes]
             ready = None if loaded is None else sampling.with_market(
                 loaded, sampling.drawn_market(loaded, draw), f"{where}.sample: {draw.name}",
@@ -139,8 +139,10 @@ def _drawn_futures(inputs: Inputs, where: str, problems: Problems) -> list[Futur
     return out
 
 
-def _load(inputs: Inputs, changes: list[Override], where: str,
-          problems: Problems) -> Inputs | None:
+def load_future(inputs: Inputs, changes: list[Override], where: str,
+                problems: Problems) -> Inputs | None:
+    """The scenario loaded again with a future's changes, without its uncertainty section
+    and with the scenario's solver options (None, problems added, when it cannot load)."""
     try:
         loaded = load_inputs(inputs.scenario_path, inputs.portfolio_path,
                              [*inputs.overrides, *changes])
@@ -210,7 +212,7 @@ def expected_value_inputs(inputs: Inputs, futures: list[FutureInputs]) -> Inputs
             whole = TABLES[head].column(column).kind == "int"
             changes.append(Override(target, "set", _average(values, weights, whole), row_id))
     problems = Problems()
-    loaded = _load(inputs, changes, f"{where} (expected-value scenario)", problems)
+    loaded = load_future(inputs, changes, f"{where} (expected-value scenario)", problems)
     problems.raise_if_any()
     assert loaded is not None
     if any(f.drawn_path for f in futures):
@@ -229,4 +231,5 @@ def describe_changes(future: FutureInputs) -> str:
     return "; ".join(parts + [c.label for c in future.changes]) or "as the scenario"
 
 
-__all__ = ["FutureInputs", "describe_changes", "expected_value_inputs", "future_inputs"]
+__all__ = ["FutureInputs", "describe_changes", "expected_value_inputs", "future_inputs",
+           "load_future"]
