@@ -18,7 +18,7 @@ from siteopt.results.extract import LEASE_COLUMNS
 ROOT = Path(__file__).resolve().parents[1]
 # scenarios planned across futures are tested in test_stochastic (their tables are expected
 # values, not one plan)
-STOCHASTIC = {"uncertain"}
+STOCHASTIC = {"uncertain", "sampled"}
 SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.yaml") if p.stem not in STOCHASTIC)
 # minutes to solve: `make test-all` only (the finance families have hand-worked cases in
 # test_funding, and the benchmark's funded variant)
