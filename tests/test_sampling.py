@@ -216,3 +216,13 @@ def test_bad_paths_files_are_refused_cell_by_cell_from_the_cli(case, tmp_path):
                  "'a/b' cannot name a folder",
                  "future late: no month inside the horizon"):
         assert text in run.stderr, run.stderr
+
+
+def test_a_flat_hashprice_refuses_a_sampled_price(case):
+    path = case(campuses=[CAMPUS], offers=[OFFER],
+                market={**MARKET, "hashprice_usd_per_ph_day": 50},
+                uncertainty={"commit_months": 1, "sample": {
+                    "count": 2, "btc_price": {"vol_pct_per_year": 50}}})
+    with pytest.raises(InputError, match="uncertainty.sample.btc_price: market.hashprice_usd_"
+                                         "per_ph_day fixes the hashprice"):
+        future_inputs(load_inputs(path))

@@ -112,10 +112,11 @@ def _check_names(inputs: Inputs, sample: Sample, where: str, problems: Problems)
                      f"lease's hall can be re-let at once (expected 0, got "
                      f"{default.recovery_months})")
     market = inputs.scenario.market
-    if sample.btc_price is not None and market.hashprice_usd_per_ph_day is not None:
-        problems.add(f"{where}.btc_price", "market.hashprice_usd_per_ph_day fixes the "
-                                           "hashprice, so a sampled BTC price would change "
-                                           "no revenue; remove one of them")
+    for key in ("btc_price", "network_hashrate"):
+        if getattr(sample, key) is not None and market.hashprice_usd_per_ph_day is not None:
+            problems.add(f"{where}.{key}", "market.hashprice_usd_per_ph_day fixes the "
+                                           "hashprice, so a sampled path would change no "
+                                           "revenue; remove one of them")
 
 
 def _permit_changes(inputs: Inputs, sample: Sample, rng: np.random.Generator
