@@ -236,12 +236,13 @@ def evaluate_future(job: FutureJob) -> dict[str, Any]:
 
 
 def run_jobs(jobs: list[FutureJob], workers: int = 1, scheduler: str | None = None,
-             on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+             on_row: Callable[[dict[str, Any]], None] | None = None,
+             spawn: bool = False) -> list[dict[str, Any]]:
     """Every job's row, in job order, solved on `workers` local processes (1: in this
-    process) or on the Dask cluster at `scheduler`."""
+    process, unless `spawn`) or on the Dask cluster at `scheduler`."""
     notify = on_row or (lambda row: None)
     rows: dict[int, dict[str, Any]] = {}
-    for job, row in _answers(jobs, workers, scheduler):
+    for job, row in _answers(jobs, workers, scheduler, spawn):
         rows[job.position] = row
         notify(row)
     return [rows[j.position] for j in jobs]
@@ -252,12 +253,12 @@ def _failed_row(job: FutureJob, error: str) -> dict[str, Any]:
             "cash_floor": None, "reason": error, "seconds": 0.0, "changes": ""}
 
 
-def _answers(jobs: list[FutureJob], workers: int, scheduler: str | None
+def _answers(jobs: list[FutureJob], workers: int, scheduler: str | None, spawn: bool
              ) -> Iterator[tuple[FutureJob, dict[str, Any]]]:
     if scheduler:
         yield from _dask_answers(jobs, scheduler)
         return
-    if workers <= 1:
+    if workers <= 1 and not spawn:
         for job in jobs:
             yield job, evaluate_future(job)
         return

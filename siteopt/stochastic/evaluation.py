@@ -67,9 +67,11 @@ def _scenario(result_dir: Path, summary: dict[str, Any], scenario: Path | None) 
 def evaluate_plan(result_dir: Path, futures: int, seed: int, workers: int = 1,
                   scheduler: str | None = None, scenario: Path | None = None,
                   alpha_pct: float | None = None, solver: dict[str, Any] | None = None,
-                  on_row: Callable[[dict[str, Any]], None] | None = None
+                  on_row: Callable[[dict[str, Any]], None] | None = None,
+                  spawn: bool = False
                   ) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
-    """(summary, rows, months) of the plan in `result_dir` on `futures` fresh futures."""
+    """(summary, rows, months) of the plan in `result_dir` on `futures` fresh futures
+    (`spawn`: solve in worker processes also with one worker, as the benchmark does)."""
     from siteopt.stochastic.futures import load_future
 
     started = time.perf_counter()
@@ -82,7 +84,7 @@ def evaluate_plan(result_dir: Path, futures: int, seed: int, workers: int = 1,
     commits = commitments(result_dir, base, uncertainty.commit_months)
     sample = uncertainty.sample.model_copy(update={"count": futures, "seed": seed})
     jobs = plan_jobs(inputs, sample, commits, solver)
-    rows = run_jobs(jobs, workers=workers, scheduler=scheduler, on_row=on_row)
+    rows = run_jobs(jobs, workers=workers, scheduler=scheduler, on_row=on_row, spawn=spawn)
     alpha = uncertainty.risk.cvar_alpha_pct if alpha_pct is None else alpha_pct
     found = measures(rows, alpha)
     kind = "stochastic" if plan.get("stochastic") else "deterministic"

@@ -6,7 +6,9 @@
 Each repeat evaluates the plan in RESULT_DIR on the same N futures (seed fixed) once per
 worker count, the counts alternating within a repeat so that a busy spell of the machine
 hits both; futures per minute = N / wall-clock seconds of `evaluate_plan` (drawing, solving,
-no writing). Prints the median and range per worker count and the ratio of medians.
+no writing). Every count runs in freshly spawned worker processes (1 worker too), so each
+pays the same start-up and none reuses models or plans cached by an earlier repeat.
+Prints the median and range per worker count and the ratio of medians.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ def measure(result_dir: Path, scenario: Path | None, futures: int, seed: int,
         order = workers if repeat % 2 else list(reversed(workers))
         for count in order:
             started = time.perf_counter()
+            # worker processes for every count: none inherits this process's warm caches
             summary, found, _ = evaluate_plan(result_dir, futures, seed, workers=count,
-                                              scenario=scenario)
+                                              scenario=scenario, spawn=True)
             seconds = time.perf_counter() - started
             rows.append({"repeat": repeat, "workers": count, "futures": futures,
                          "seconds": round(seconds, 3),
