@@ -316,7 +316,8 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
                                                       f"infeasible: no plan meets every "
                                                       f"requirement.", log)
     print_plan(results)
-    _note(f"Results in {outdir}/")
+    workbook = "" if no_workbook else f" (the workbook for people: {outdir / 'plan.xlsx'})"
+    _note(f"Results in {outdir}/{workbook}")
 
 
 # the list of files comes from the output contract, so the help cannot fall behind the writers

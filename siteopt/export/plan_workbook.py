@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from siteopt.contract import LINE
 from siteopt.export import charts, plan_frames
 from siteopt.export.assumptions import write_assumptions
+from siteopt.export.narrative import narrative
 from siteopt.export.status import status_banner
 from siteopt.export.xlsx_rows import BulkBook, SheetRows
 from siteopt.export.xlsx_style import (
@@ -175,6 +176,9 @@ def _summary(ws: Worksheet, results: Results) -> None:
     put(ws, row, 5, "By year", font=HEADING_FONT)
     header = row + 1
     decisions = plan_frames.campus_decisions(results)  # a second of text on L: made once
+    story = narrative(results)  # the words summary.json, the terminal and the deck show
+    decisions["Decision"] = decisions["Campus"].map(story["campuses"]).fillna(
+        decisions["Decision"])
     headline = _headline(results, decisions)
     for j, title in enumerate(("Measure", "Value", "Unit"), start=1):
         put(ws, header, j, title)
@@ -212,6 +216,8 @@ def _summary(ws: Worksheet, results: Results) -> None:
 
     put(ws, row, 1, "Decisions by offer", font=HEADING_FONT)
     leases = plan_frames.lease_decisions(results.leases)
+    leases["In plain words"] = leases["Offer"].map(
+        lambda o: story["offers"].get(o, {}).get("text", ""))
     first, last = write_table(ws, leases, "tblLeaseDecisions", top=row + 1, styles={
         "Offer": ColumnStyle("Offer"), "Tenant": ColumnStyle("Tenant"),
         "Decision": ColumnStyle("Decision"), "Campus": ColumnStyle("Campus"),
@@ -219,8 +225,13 @@ def _summary(ws: Worksheet, results: Results) -> None:
         "IT MW": ColumnStyle("IT MW", MW),
         "Rate (USD/kW-month)": ColumnStyle("Rate (USD/kW-month)", "#,##0.00"),
         "Term (months)": ColumnStyle("Term (months)", "0"),
-        "PV of rent (USD m)": ColumnStyle("PV of rent (USD m)", USD_M)})
-    _align_rows(ws, first, last, wrap_columns=(2,))
+        "PV of rent (USD m)": ColumnStyle("PV of rent (USD m)", USD_M),
+        "In plain words": ColumnStyle("In plain words")})
+    _align_rows(ws, first, last, wrap_columns=(2, 10))
+    row = last + 3
+    put(ws, row, 1, "The plan in plain words", font=HEADING_FONT)
+    put(ws, row + 1, 1, story["headline"])
+    put(ws, row + 2, 1, story["funding"])
     _finish_summary(ws)
 
 
@@ -237,7 +248,7 @@ def _align_rows(ws: Worksheet, first: int, last: int, wrap_columns: tuple[int, .
 def _finish_summary(ws: Worksheet) -> None:
     fit_widths(ws, skip_rows={1, 2, 3, 4, 5})
     # C holds the campus decisions, a sentence each: wrapped at a readable width
-    for letter, width in (("A", 34), ("B", 30), ("C", 44), ("E", 22), ("I", 46)):
+    for letter, width in (("A", 34), ("B", 30), ("C", 44), ("E", 22), ("I", 46), ("J", 70)):
         current = ws.column_dimensions[letter].width or 0
         ws.column_dimensions[letter].width = min(max(current, 12), width)
     fit_row_heights(ws, first_row=6)

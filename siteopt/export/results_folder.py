@@ -221,7 +221,11 @@ def _write_into(results: Results, folder: Path, workbook: bool) -> list[str]:
     for name, future in results.futures.items():
         inner = _write_into(future, folder / FUTURES / name, workbook=False)
         written += [f"{FUTURES}/{name}/{file}" for file in inner]
-    write_json(_clean({**results.summary, "result_format": result_checks.RESULT_FORMAT,
+    from siteopt.export.narrative import narrative
+
+    # the plan in plain words, from the tables just written (as `report` and `deck` read them)
+    write_json(_clean({**results.summary, "narrative": narrative(results),
+                       "result_format": result_checks.RESULT_FORMAT,
                        "files": written, "table_rows": rows}), folder / MARKER)
     return [*written, MARKER]
 

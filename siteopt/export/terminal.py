@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from siteopt.export import plan_frames
+from siteopt.export.narrative import narrative
 from siteopt.export.status import status_banner
 from siteopt.inputs import Inputs
 from siteopt.inputs.market import mining_margin_usd_per_mw_month
@@ -160,11 +161,14 @@ def print_plan(results) -> None:
     kpis = summary.get("kpis") or {}
     if kpis.get("value_added_usd") is not None:
         payback = plan_frames.payback_shown(kpis)
+        irr = "—" if kpis.get("irr_pct") is None else f"{kpis['irr_pct']:.1f} %"
         console.print(f"Value added over mining-only {kpis['value_added_usd'] / 1e6:,.1f} M "
-                      f"USD; payback of converting: "
-                      f"{payback if isinstance(payback, str) else f'{payback:%b %Y}'}")
+                      f"USD; IRR of converting {irr}; payback of converting: "
+                      f"{payback if isinstance(payback, str) else f'{payback:%b %Y}'}; "
+                      f"peak funding {(kpis.get('peak_funding_usd') or 0) / 1e6:,.1f} M USD")
+    story = narrative(results)
     cm = results.campus_month
-    decided = plan_frames.campus_decision_texts(results)
+    decided = {**plan_frames.campus_decision_texts(results), **story["campuses"]}
     as_built = plan_frames.as_built_mw(results)  # ready or building at the start: not converted
     table = Table(title="Decisions by campus")
     for column in ("campus", "decision", "IT MW converted", "first start", "last start"):
@@ -192,3 +196,13 @@ def print_plan(results) -> None:
                       f"{(lease.it_mw if lease.accepted else lease.offer_it_mw):,.0f}",
                       f"{lease.lease_npv_usd / 1e6:,.1f}")
     console.print(table)
+    _print_words(story, console)
+
+
+def _print_words(story: dict, console: Console) -> None:
+    """The offers' and the funding's sentences (declined and why, phases, delays)."""
+    console.print("[bold]In plain words[/bold]")
+    for offer in story["offers"].values():
+        console.print(f"- {offer['text']}", markup=False)
+    if story.get("funding"):
+        console.print(f"- {story['funding']}", markup=False)
