@@ -804,3 +804,13 @@ def init(folder: Path, excel: bool, force: bool) -> None:
     for path in files:
         _note(f"Wrote {path}")
     _note(f"Next: siteopt validate {folder / 'scenario.yaml'}")
+
+
+def _register() -> None:
+    """Commands that live in their own modules (imported after the helpers they use)."""
+    from siteopt.cli.deck import deck
+
+    main.add_command(deck)
+
+
+_register()
