@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from pptx.enum.chart import XL_CHART_TYPE
+from pptx.enum.chart import XL_CHART_TYPE, XL_TICK_LABEL_POSITION
 from pptx.util import Inches
 
 from siteopt.export import plan_frames
 from siteopt.export.deck import frames
-from siteopt.export.deck.look import MARGIN, TOP, add_slide, chart, table, text_box
+from siteopt.export.deck.look import DOWN, MARGIN, TOP, UP, add_slide, chart, table, text_box
 from siteopt.export.narrative import narrative, usd
 from siteopt.export.result_checks import UnreadableResults
 from siteopt.export.results_folder import load_results
@@ -88,7 +88,7 @@ def tornado(prs, sweep: Sweep, footer: str) -> bool:
     if frame.empty:
         return False
     slide = add_slide(prs, "Sensitivities: NPV per input (tornado)", footer)
-    labels = [f"{r.input} ({r.low} / {r.high})" for r in frame.itertuples()]
+    labels = [f"{r.input}: lowest at {r.low}, highest at {r.high}" for r in frame.itertuples()]
     series = {"Lowest outcome": list((frame["low_npv_usd"] - frame["base_npv_usd"]) / 1e6),
               "Highest outcome": list((frame["high_npv_usd"] - frame["base_npv_usd"]) / 1e6)}
     result = chart(slide, XL_CHART_TYPE.BAR_CLUSTERED, labels, series, MARGIN, TOP,
@@ -98,9 +98,10 @@ def tornado(prs, sweep: Sweep, footer: str) -> bool:
     plot = result.plots[0]
     plot.overlap = 100
     plot.gap_width = 40
+    for s, colour in zip(plot.series, (DOWN, UP)):
+        s.format.fill.fore_color.rgb = colour
+        s.format.line.color.rgb = colour
     result.category_axis.reverse_order = True
-    from pptx.enum.chart import XL_TICK_LABEL_POSITION
-
     result.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
     text_box(slide, MARGIN, TOP + Inches(5.0), prs.slide_width - 2 * MARGIN, Inches(0.5),
              [f"{len(sweep.table)} runs from {sweep.folder}; each input varied alone around "
@@ -111,11 +112,15 @@ def tornado(prs, sweep: Sweep, footer: str) -> bool:
 def comparison(prs, plans: list[tuple[Path, Results]], footer: str) -> None:
     """Several plans: KPIs side by side, the decisions that differ, NPV by scenario."""
     names = [str(r.summary.get("scenario") or f.name) for f, r in plans]
+    footer = "Sources: " + ", ".join(f"{f} ({frames.stamp(r, f).split(' · ', 2)[2]})"
+                                    for f, r in plans)
     slide = add_slide(prs, "Scenarios compared: headline KPIs", footer)
     rows = [["Measure", *names]]
     kpi = [frames.kpi_rows(r) for _, r in plans]
     for i, label in enumerate(row[0] for row in kpi[0][1:]):
         rows.append([label, *[k[i + 1][1] for k in kpi]])
+        if i == 0:  # the NPV row's difference is the value added over mining only
+            rows.append(["Value added over mining only", *[k[1][3] for k in kpi]])
     rows.append(["Status", *[str(r.summary.get("status")) for _, r in plans]])
     width = prs.slide_width - 2 * MARGIN
     table(slide, MARGIN, TOP, width, rows, (3, *[2] * len(names)),
@@ -209,8 +214,10 @@ def futures(prs, results: Results, footer: str) -> None:
                       ["month"].astype(str))
         # the year under its January only: 120 month labels would not fit
         labels = [m[:4] if m.endswith("-01") else "" for m in months]
-        chart(slide, XL_CHART_TYPE.LINE, labels, fan, MARGIN + half + Inches(0.3), TOP, half,
-              Inches(4.6), title="Cumulative discounted cash by future (USD m)")
+        fan_chart = chart(slide, XL_CHART_TYPE.LINE, labels, fan, MARGIN + half + Inches(0.3),
+                          TOP, half, Inches(4.6),
+                          title="Cumulative discounted cash by future (USD m)")
+        fan_chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
     lines = [f"Expected NPV {usd(block.get('expected_npv_usd'))}; CVaR "
              f"{block.get('cvar_alpha_pct', 0):g} % {usd(block.get('cvar_npv_usd'))} (mean "
              f"of the worst futures)."]

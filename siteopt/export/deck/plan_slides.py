@@ -36,7 +36,15 @@ def recommendation(prs, results: Results, story: dict, footer: str) -> None:
     slide = add_slide(prs, TITLES[0], footer)
     width = prs.slide_width - 2 * MARGIN
     text_box(slide, MARGIN, TOP, width, Inches(0.8), [story["headline"]], size=20, bold=True)
-    lines = [*_convert_lines(results), *_offer_lines(story)]
+    if results.summary.get("stochastic"):  # what is decided now, the same in every future
+        from siteopt.export import uncertainty_frames as uf
+
+        lines = [f"Decided now (taking effect before {uf.commit_month(results.summary)}), the "
+                 f"same in every future:"]
+        lines += [line[:1].upper() + line[1:] for line in
+                  uf.here_and_now_lines(results.extra.get("here_and_now"), limit=11)]
+    else:
+        lines = [*_convert_lines(results), *_offer_lines(story)]
     text_box(slide, MARGIN, TOP + Inches(0.9), width, Inches(4.4), lines[:14], size=15,
              bullets=True)
 
