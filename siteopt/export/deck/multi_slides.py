@@ -78,7 +78,9 @@ def tornado_frame(sweep: Sweep) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    frame["swing_usd"] = frame["high_npv_usd"] - frame["low_npv_usd"]
+    # the span the bar covers around the base (an input varied one way has one side only)
+    frame["swing_usd"] = frame[["high_npv_usd", "base_npv_usd"]].max(axis=1) - \
+        frame[["low_npv_usd", "base_npv_usd"]].min(axis=1)
     return frame.sort_values("swing_usd", ascending=False, ignore_index=True)
 
 
