@@ -416,8 +416,8 @@ def test_compare_workbook_side_by_side(base_plan, tmp_path):
     result = run("compare", folder, tmp_path / "dear", "-o", target)
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(target)
-    assert wb.sheetnames == ["Comparison", "MW by year", "Capex by year", "Assumption changes",
-                             "Scenarios", "Chart data"]
+    assert wb.sheetnames == ["Comparison", "Decisions", "MW by year", "Capex by year",
+                             "Assumption changes", "Scenarios", "Chart data"]
     kpis = table_frame(wb, "tblCompareKpis").set_index("Measure")
     assert list(kpis.columns) == ["Unit", "base", "dear", "dear − base"]
     assert kpis.at["NPV of equity cash", "dear − base"] == pytest.approx(-1e8)

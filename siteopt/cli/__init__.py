@@ -482,8 +482,37 @@ def batch(scenarios: tuple[Path, ...], outdir: Path, workers: int | None,
     tasks = plan_tasks(scenario_files(scenarios), outdir, workbook=not no_workbook)
     table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json,
                            worker_timeout_s)
+    _print_batch(table, as_json)
     if (~table["status"].isin(["optimal", "feasible"])).any():
         sys.exit(EXIT_INPUT)
+
+
+# More solved runs than this: the terminal gets the KPI table only (comparison.xlsx has all)
+DECISIONS_SHOWN_UP_TO = 30
+
+
+def _print_batch(table: Any, as_json: bool) -> None:
+    """The solved runs' KPIs and the decisions that differ (stderr with --json, whose stdout
+    is one JSON line per run)."""
+    from siteopt.export.comparison import labels
+    from siteopt.export.decision_diff import kpi_frame
+    from siteopt.export.result_checks import UnreadableResults
+    from siteopt.export.results_folder import load_results
+    from siteopt.export.terminal import print_comparison, print_frame
+
+    solved = table[table["status"].isin(["optimal", "feasible"])]
+    try:
+        plans = [load_results(Path(p)) for p in solved["outdir"]]
+    except UnreadableResults:
+        return  # the runs are reported in batch.csv; nothing more to show
+    if len(plans) < 2:
+        return
+    names = labels(plans)
+    if len(plans) > DECISIONS_SHOWN_UP_TO:
+        print_frame(kpi_frame(plans, names), "Scenarios side by side (USD m)", places=1,
+                    stderr=as_json)
+    else:
+        print_comparison(plans, names, stderr=as_json)
 
 
 @main.command()
@@ -756,6 +785,10 @@ def compare(outdirs: tuple[Path, ...], output: Path) -> None:
     for outdir, r in zip(outdirs, results):
         _note_unsolved(outdir, r.summary)
     _write_or_exit(lambda: write_comparison(results, output), output)
+    from siteopt.export.comparison import labels
+    from siteopt.export.terminal import print_comparison
+
+    print_comparison(results, labels(results))
     _note(f"Wrote {output} ({len(results)} scenarios, baseline {outdirs[0]})")
 
 

@@ -56,18 +56,22 @@ def _header(column: str) -> tuple[str, int | None]:
     return column, 2
 
 
-def print_frame(frame: pd.DataFrame, title: str) -> None:
+def print_frame(frame: pd.DataFrame, title: str, places: int | None = None,
+                stderr: bool = False) -> None:
     """A table as wide as the terminal: numbers are never broken; headers (with units) wrap
-    at spaces; columns that do not fit go to a further table that repeats the first column."""
+    at spaces; columns that do not fit go to a further table that repeats the first column.
+    `places`: decimals of every number (else by column, see `_header`); NaN shows as —."""
     headers, cells = [], []
     for column in frame.columns:
-        header, places = _header(str(column))
+        header, decimals = _header(str(column))
+        decimals = places if places is not None else decimals
         headers.append(header)
-        cells.append([f"{v:,.{places if places is not None else 2}f}" if isinstance(v, float)
-                      else str(v) for v in frame[column]])
+        cells.append(["—" if isinstance(v, float) and v != v else
+                      f"{v:,.{decimals if decimals is not None else 2}f}"
+                      if isinstance(v, float) else str(v) for v in frame[column]])
     width = terminal_width()
     need = _column_widths(headers, cells, width)
-    console = Console(width=width)
+    console = Console(width=width, stderr=stderr)
     for part, columns in enumerate(_fitting_chunks(need, width)):
         table = Table(title=title if part == 0 else f"{title} (continued)", show_lines=False)
         for i in columns:
@@ -206,3 +210,17 @@ def _print_words(story: dict, console: Console) -> None:
         console.print(f"- {offer['text']}", markup=False)
     if story.get("funding"):
         console.print(f"- {story['funding']}", markup=False)
+
+
+def print_comparison(plans: list, names: list[str], stderr: bool = False) -> None:
+    """The KPI table of several plans and the decisions that differ between them."""
+    from siteopt.export.decision_diff import decisions_that_differ, kpi_frame
+
+    print_frame(kpi_frame(plans, names), "Scenarios side by side (USD m)", places=1,
+                stderr=stderr)
+    differ = decisions_that_differ(plans, names)
+    console = Console(width=terminal_width(), stderr=stderr)
+    if differ.empty:
+        console.print("Every scenario takes the same decisions (offers, campuses, months).")
+    else:
+        print_frame(differ, "Decisions that differ", stderr=stderr)

@@ -13,7 +13,7 @@ from pptx.util import Inches
 from siteopt.export import plan_frames
 from siteopt.export.deck import frames
 from siteopt.export.deck.look import DOWN, MARGIN, TOP, UP, add_slide, chart, table, text_box
-from siteopt.export.narrative import narrative, usd
+from siteopt.export.narrative import usd
 from siteopt.export.result_checks import UnreadableResults
 from siteopt.export.results_folder import load_results
 from siteopt.inputs.errors import Problem
@@ -140,41 +140,11 @@ def comparison(prs, plans: list[tuple[Path, Results]], footer: str) -> None:
 
 
 def decision_rows(plans: list[tuple[Path, Results]], names: list[str]) -> list[list[str]]:
-    """Decisions that differ between the plans: each offer's decision (campus, start) and
-    each campus's IT MW converted and first construction month; equal rows left out."""
-    stories = [narrative(r) for _, r in plans]
-    rows = [["Decision", *names]]
-    offers = list(dict.fromkeys(o for s in stories for o in s["offers"]))
-    for offer_id in offers:
-        cells = [_offer_cell(s["offers"].get(offer_id)) for s in stories]
-        if len(set(cells)) > 1:
-            rows.append([f"Offer {offer_id}", *cells])
-    decided = [plan_frames.campus_decisions(r).set_index("Campus") for _, r in plans]
-    campuses = list(dict.fromkeys(c for d in decided for c in d.index))
-    for campus in campuses:
-        cells = [_campus_cell(d, campus) for d in decided]
-        if len(set(cells)) > 1:
-            rows.append([f"Campus {campus}", *cells])
-    return rows
+    """Decisions that differ between the plans (`decision_diff`), as table rows."""
+    from siteopt.export.decision_diff import decisions_that_differ
 
-
-def _offer_cell(entry: dict | None) -> str:
-    if entry is None:
-        return "—"
-    if entry["decision"] in ("accepted", "signed"):
-        return f"{', '.join(entry.get('campuses', []))} from " \
-               f"{plan_frames._show_month(entry.get('start_month'))}"
-    return entry["decision"]
-
-
-def _campus_cell(decided: pd.DataFrame, campus: str) -> str:
-    if campus not in decided.index:
-        return "—"
-    row = decided.loc[campus]
-    mw = float(row["IT MW converted"])
-    if mw <= 1e-6:
-        return "no new halls"
-    return f"{mw:,.0f} IT MW from {str(row['Construction starts']).split(' (')[0]}"
+    frame = decisions_that_differ([r for _, r in plans], names)
+    return [["Decision", *names], *(list(map(str, row)) for row in frame.itertuples(index=False))]
 
 
 def _decisions_slide(prs, plans, names, footer) -> None:
