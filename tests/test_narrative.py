@@ -208,3 +208,47 @@ def test_campus_sentences_in_the_base_plan(base_plan):
                                               (-3.5e6, "−3.5 M USD")])
 def test_board_units(value, text):
     assert usd(value) == text
+
+
+def test_a_decline_the_tables_do_not_explain_is_solved_with_the_offer_forced_in(
+        case, tmp_path, monkeypatch):
+    """When no limit explains a decline (reason 'other'), `solve` solves the plan again with
+    the offer signed and the narrative says how much lower the NPV is. The reason is forced
+    to 'other' here for an offer that loses money on its own (1 USD/kW-month: 10 IT MW cost
+    100 M USD and bring 1.2 M USD, and their 12.5 MW of power stop mining), so the forced-in
+    plan is 100–125 M USD worse."""
+    from click.testing import CliRunner
+
+    from siteopt.cli import main
+    from siteopt.export import offer_reasons
+
+    monkeypatch.setattr(offer_reasons, "declined_reason", lambda *a: offer_reasons.Reason(
+        "other", "the plan is better without it (the plan with it forced in was not solved)",
+        1.0))
+    scenario = case(offers=[offer("O1", rate_usd_per_kw_month=1)], **LONG)
+    result = CliRunner().invoke(main, ["solve", str(scenario), "-o", str(tmp_path / "out"),
+                                       "--no-workbook"])
+    assert result.exit_code == 0, result.output
+    assert "Solving the plan with O1 forced in" in result.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    forced = summary["forced_in"]["O1"]
+    assert forced["status"] == "optimal"
+    assert forced["worse_by_usd"] == pytest.approx(summary["npv_usd"] - forced["npv_usd"])
+    assert 95e6 < forced["worse_by_usd"] < 125e6
+    text = summary["narrative"]["offers"]["O1"]["text"]
+    assert "solved with it forced in, the plan's NPV is" in text and "M USD lower" in text
+    assert "was not solved" not in text
+
+
+def test_forced_in_text_for_each_outcome():
+    from siteopt.export.narrative import forced_text
+
+    assert forced_text("r", None) == "r"
+    assert forced_text("r", {"worse_by_usd": 2.5e8}) == \
+        "r; solved with it forced in, the plan's NPV is 250 M USD lower"
+    assert forced_text("r", {"worse_by_usd": 0.0}).endswith("no better (within the MIP gap)")
+    assert forced_text("r", {"worse_by_usd": None, "status": "infeasible",
+                             "diagnosis": ["no campus can host it"]}) == \
+        "r; forced in, no plan meets every requirement: no campus can host it"
+    assert forced_text("r", {"worse_by_usd": None, "status": "no_solution", "seconds": 12}) \
+        == "r; the plan with it forced in found no solution within 12 s"

@@ -312,12 +312,29 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     log = SolverLog(solver_log) if solver_log else None
     with solver_talk(log, _quiet()):
         results = solve_inputs(inputs)
+        results = _explain_declines(inputs, results)
     _write_run(results, outdir, no_workbook, as_json, f"Scenario {inputs.scenario.name} is "
                                                       f"infeasible: no plan meets every "
                                                       f"requirement.", log)
     print_plan(results)
     workbook = "" if no_workbook else f" (the workbook for people: {outdir / 'plan.xlsx'})"
     _note(f"Results in {outdir}/{workbook}")
+
+
+def _explain_declines(inputs: Any, results: Any) -> Any:
+    """Offers declined for no reason the tables show: solved again with each forced in, so
+    the narrative can say how much worse the plan is with it (siteopt.api.explain_declines)."""
+    from siteopt.api import explain_declines
+    from siteopt.export.narrative import unexplained_declines
+    from siteopt.export.plan_frames import has_plan
+
+    if not has_plan(results):
+        return results
+    unexplained = unexplained_declines(results)
+    if unexplained:
+        _note(f"Solving the plan with {', '.join(unexplained[:3])} forced in, to say why "
+              f"{'it is' if len(unexplained) == 1 else 'they are'} declined...")
+    return explain_declines(inputs, results) if unexplained else results
 
 
 # the list of files comes from the output contract, so the help cannot fall behind the writers

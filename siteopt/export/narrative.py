@@ -148,10 +148,13 @@ def offer_texts(results: Results) -> dict[str, dict[str, Any]]:
             continue
         context = context or offer_reasons.plan_context(results)
         reason = offer_reasons.declined_reason(results, context, offer)
+        forced = (results.summary.get("forced_in") or {}).get(str(offer_id))
         out[str(offer_id)] = {
             "decision": "declined", "limit": reason.limit, "value_alone_usd": reason.value_usd,
             "text": f"{_named(first)}, {float(first['offer_it_mw']):,.0f} IT MW: declined — "
-                    f"{reason.text}."}
+                    f"{forced_text(reason.text, forced)}."}
+        if forced:
+            out[str(offer_id)]["forced_in"] = forced
     for offer_id, offer in offers.items():  # a withdrawn offer has no row in leases.csv
         if offer_id not in out and pi.truthy(offer.get("withdrawn", False)):
             out[offer_id] = {"decision": "withdrawn", "limit": "withdrawn",
@@ -163,6 +166,30 @@ def offer_texts(results: Results) -> dict[str, dict[str, Any]]:
 def _named(lease: pd.Series) -> str:
     """'OF-B for GPU cloud B (…)': the tenant's own parentheses stay unnested."""
     return f"{lease['offer_id']} for {lease['tenant']}"
+
+
+def unexplained_declines(results: Results) -> list[str]:
+    """Declined offers no limit read from the tables explains (their cause is not obvious):
+    worth solving again with the offer forced in (`siteopt.api.forced_in`)."""
+    if not plan_frames.has_plan(results) or results.summary.get("stochastic"):
+        return []
+    return [k for k, v in offer_texts(results).items() if v.get("limit") == "other"]
+
+
+def forced_text(reason: str, forced: dict[str, Any] | None) -> str:
+    """The reason, with what the plan solved with the offer forced in (a signed lease) says."""
+    if not forced:
+        return reason
+    reason = reason.replace(" (the plan with it forced in was not solved)", "")
+    worse = forced.get("worse_by_usd")
+    if worse is not None:
+        told = f"{usd(worse)} lower" if worse > 0.5 else "no better (within the MIP gap)"
+        return f"{reason}; solved with it forced in, the plan's NPV is {told}"
+    if forced.get("status") == "infeasible":
+        why = f": {forced['diagnosis'][0]}" if forced.get("diagnosis") else ""
+        return f"{reason}; forced in, no plan meets every requirement{why}"
+    return (f"{reason}; the plan with it forced in found no solution within "
+            f"{forced.get('seconds', 0):g} s")
 
 
 def accepted_text(rows: pd.DataFrame, offer: pd.Series | None) -> dict[str, Any]:
