@@ -283,7 +283,8 @@ def assumptions(prs, results: Results, footer: str) -> None:
         "The market path is one assumed path (BTC price, hashrate, fees): mining margins and "
         "the value of converting move with it.",
         "Reasons for declined offers are checked beside the plan as it stands (limits and the "
-        "offer's value alone), not by solving the plan with each offer forced in.",
+        "offer's value alone); only a decline no limit explains is solved again with the "
+        "offer forced in.",
         "Leases are triple-net; rent and capex are in nominal USD, discounted at the "
         "scenario's rate.",
     ]
