@@ -71,7 +71,8 @@ def test_the_bridge_is_a_stacked_bar_on_an_invisible_base_and_adds_up(deck, base
     prs, _ = deck
     (chart,) = charts(prs.slides[2])
     assert chart.chart_type == XL_CHART_TYPE.COLUMN_STACKED
-    base, up, down, total = chart.plots[0].series
+    base, up, down, total, labels = chart.plots[0].series
+    assert labels.format.fill.type == MSO_FILL.BACKGROUND  # numbers above thin bars
     assert base.format.fill.type == MSO_FILL.BACKGROUND  # the invisible base
     bridge = frames.npv_bridge(load_results(folder))
     assert bridge["usd"].iloc[0] == pytest.approx(results.summary["kpis"]["baseline_npv_usd"])

@@ -150,7 +150,8 @@ def offer_texts(results: Results) -> dict[str, dict[str, Any]]:
         reason = offer_reasons.declined_reason(results, context, offer)
         forced = (results.summary.get("forced_in") or {}).get(str(offer_id))
         out[str(offer_id)] = {
-            "decision": "declined", "limit": reason.limit, "value_alone_usd": reason.value_usd,
+            "decision": "declined", "limit": reason.limit,
+            "limits": list(reason.limits or (reason.limit,)), "value_alone_usd": reason.value_usd,
             "text": f"{_named(first)}, {float(first['offer_it_mw']):,.0f} IT MW: declined — "
                     f"{forced_text(reason.text, forced)}."}
         if forced:

@@ -151,6 +151,7 @@ class Reason:
     limit: str
     text: str
     value_usd: float | None = None
+    limits: tuple[str, ...] = ()  # every limit that binds, the first being `limit`
 
 
 def declined_reason(results: Results, plan: Plan, offer: pd.Series) -> Reason:
@@ -180,7 +181,7 @@ def declined_reason(results: Results, plan: Plan, offer: pd.Series) -> Reason:
     limits = _binding(candidates, share)
     text = "; ".join(limits.values())
     return Reason(next(iter(limits)), f"{text} (on its own it would add up to "
-                                      f"{_musd(best.value)})", best.value)
+                                      f"{_musd(best.value)})", best.value, tuple(limits))
 
 
 def _binding(candidates: list[Candidate], share: str | None) -> dict[str, str]:

@@ -78,7 +78,11 @@ def waterfall(bridge: pd.DataFrame, scale: float) -> dict[str, list[float | None
         (down if value >= 0 else up).append(None)
         total.append(None)
         level = new
-    return {"base": base, "Increase": up, "Decrease": down, "Total": total}
+    # a bar too thin to hold its number gets it just above, on an invisible series on top
+    tallest = max((abs(v) for v in up + down + total if v is not None), default=1.0)
+    thin = [max(x or 0.0 for x in (u, d, t)) < 0.08 * tallest for u, d, t in zip(up, down, total)]
+    labels = [0.07 * tallest if small else None for small in thin]
+    return {"base": base, "Increase": up, "Decrease": down, "Total": total, "labels": labels}
 
 
 def quarterly_mw(results: Results) -> pd.DataFrame:
@@ -211,15 +215,34 @@ def assumption_rows(results: Results) -> list[list[str]]:
             ["Discount rate", f"{value('finance.discount_rate_pct_per_year')} %/yr"],
             ["Terminal value", value("finance.terminal_value.method").replace("_", " ")],
             ["Tenant share limit", _pct(value("limits.max_tenant_share_pct"))],
-            ["IT MW started per year", _number(value("limits.max_it_mw_started_per_year"))],
-            ["Capex budget per year", "none" if not budget else
-             ", ".join(f"{y}: {usd(b)}" for y, b in list(budget.items())[:3])
-             + (" …" if len(budget) > 3 else "")],
+            ["IT MW started per year", _started_limits(results)],
+            ["Capex budget per year", _budget_text(budget)],
             ["Opening cash / floor", "cash not tracked (no opening cash set)"
              if pi.scenario_value(results, "finance.opening_cash_usd") is None else
              f"{money('finance.opening_cash_usd')} / {money('finance.min_cash_usd')}"],
-            ["BTC treasury", f"{_number(value('finance.btc_treasury_btc'))} BTC"]]
+            ["BTC treasury", f"{_number(value('finance.btc_treasury_btc'))} BTC"],
+            ["Project debt", "none" if pi.scenario_value(results, "finance.debt.max_ltc_pct")
+             is None else f"up to {value('finance.debt.max_ltc_pct')} % of landlord capex at "
+                          f"{value('finance.debt.rate_pct_per_year')} %/yr over "
+                          f"{_number(value('finance.debt.tenor_months'))} months"]]
     return rows
+
+
+def _started_limits(results: Results) -> str:
+    cap = pi.number(pi.scenario_value(results, "limits.max_it_mw_started_per_year"))
+    parts = [] if cap is None else [f"{cap:,.0f} IT MW/yr company-wide"]
+    parts += [f"{region} {float(v):,.0f}" for region, v in pi.scenario_map(
+        results, "limits.max_it_mw_started_per_year_by_region").items()]
+    return "; ".join(parts) if parts else "none"
+
+
+def _budget_text(budget: dict[int, float]) -> str:
+    if not budget:
+        return "none"
+    if len(set(budget.values())) == 1:
+        return f"{usd(next(iter(budget.values())))} every year"
+    return ", ".join(f"{y}: {usd(b)}" for y, b in list(budget.items())[:3]) + \
+        (" …" if len(budget) > 3 else "")
 
 
 def _number(text: str) -> str:

@@ -114,30 +114,38 @@ def bridge(prs, results: Results, footer: str) -> None:
     plot = result.plots[0]
     plot.gap_width = 60
     plot.overlap = 100
-    colours = [None, UP, DOWN, TOTAL]
+    colours = [None, UP, DOWN, TOTAL, None]
     signed = list(steps["usd"].astype(float) / scale)
+    thin = [v is not None for v in series["labels"]]
     for s, colour in zip(plot.series, colours):
         if colour is None:
             s.format.fill.background()
             s.format.line.fill.background()
+        else:
+            s.format.fill.solid()
+            s.format.fill.fore_color.rgb = colour
+            s.format.line.color.rgb = colour
+        if s.name == "base":
             continue
-        s.format.fill.solid()
-        s.format.fill.fore_color.rgb = colour
-        s.format.line.color.rgb = colour
         for i, value in enumerate(series[s.name]):
-            if value is None:
+            if value is None or (thin[i] and s.name != "labels"):
                 continue
-            label = s.points[i].data_label
-            label.position = XL_LABEL_POSITION.INSIDE_END if abs(value) > 0.05 * max(
-                abs(v) for v in signed) else XL_LABEL_POSITION.INSIDE_BASE
-            text = f"{signed[i]:+,.1f}" if colour is not TOTAL else f"{signed[i]:,.1f}"
-            label.text_frame.text = text.replace("-", "−")
-            run = label.text_frame.paragraphs[0].runs[0]
-            run.font.size = Pt(12)
-            run.font.bold = True
-            run.font.color.rgb = WHITE if abs(value) > 0.05 * max(abs(v) for v in signed) \
-                else INK
+            _label(s.points[i].data_label, signed[i], total=s.name == "Total" or
+                   (s.name == "labels" and i in (0, len(signed) - 1)),
+                   inside=s.name != "labels")
     result.category_axis.tick_labels.font.size = Pt(11)
+
+
+def _label(label, value: float, total: bool, inside: bool) -> None:
+    """A bridge step's number: signed for a step, plain for a total; white inside its bar,
+    dark just above a thin one."""
+    label.position = XL_LABEL_POSITION.INSIDE_END if inside else XL_LABEL_POSITION.INSIDE_BASE
+    text = f"{value:,.1f}" if total else f"{value:+,.1f}"
+    label.text_frame.text = text.replace("-", "−")
+    run = label.text_frame.paragraphs[0].runs[0]
+    run.font.size = Pt(12)
+    run.font.bold = True
+    run.font.color.rgb = WHITE if inside else INK
 
 
 def mw_by_use(prs, results: Results, footer: str) -> None:
@@ -209,12 +217,8 @@ def funding(prs, results: Results, story: dict, footer: str) -> None:
                         MARGIN + half + Inches(0.3), TOP, half, Inches(4.2),
                         title="Cash and debt (USD m)")
     lines_chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
-    sold = float(frame["btc_sold_btc"].sum())
-    lines = [story["funding"]] + ([f"BTC sold from the treasury: {sold:,.0f} BTC "
-                                   f"({usd(float(frame['btc_sale_usd'].sum()))})."]
-                                  if sold > 0 else [])
     text_box(slide, MARGIN, TOP + Inches(4.3), prs.slide_width - 2 * MARGIN, Inches(1.2),
-             lines, size=12)
+             [plain(story["funding"])], size=13)
 
 
 def offers(prs, results: Results, story: dict, footer: str) -> None:
@@ -252,8 +256,9 @@ def risks(prs, results: Results, story: dict, footer: str) -> None:
         lines.append(f"Converting adds {usd(k['value_added_usd'])}, "
                      f"{100 * k['value_added_usd'] / k['npv_usd']:.0f} % of the plan's NPV: "
                      f"the rest is what mining alone is worth.")
-    binding = sorted({v["limit"] for v in story["offers"].values()
-                      if v.get("limit") not in (None, "value_alone", "withdrawn", "other")})
+    binding = list(dict.fromkeys(
+        limit for v in story["offers"].values() for limit in v.get("limits") or [v.get("limit")]
+        if limit not in (None, "value_alone", "withdrawn", "other")))
     if binding:
         from siteopt.export.offer_reasons import LIMIT_WORDS
 
