@@ -252,3 +252,18 @@ def test_forced_in_text_for_each_outcome():
         "r; forced in, no plan meets every requirement: no campus can host it"
     assert forced_text("r", {"worse_by_usd": None, "status": "no_solution", "seconds": 12}) \
         == "r; the plan with it forced in found no solution within 12 s"
+
+
+def test_the_summary_sheet_has_the_plan_in_plain_words(base_plan):
+    """plan.xlsx's Summary: the campus decisions in the narrative's words, and an 'In plain
+    words' block with the plan, its funding and every offer's sentence."""
+    import openpyxl
+
+    _, folder = base_plan
+    words = json.loads((folder / "summary.json").read_text())["narrative"]
+    ws = openpyxl.load_workbook(folder / "plan.xlsx")["Summary"]
+    cells = {r[0]: r[1] for r in ws.iter_rows(min_col=1, max_col=2, values_only=True)
+             if r[0] is not None}
+    assert cells["The plan"] == words["headline"] and cells["Funding"] == words["funding"]
+    for offer_id, entry in words["offers"].items():
+        assert cells[offer_id] == entry["text"]

@@ -216,8 +216,6 @@ def _summary(ws: Worksheet, results: Results) -> None:
 
     put(ws, row, 1, "Decisions by offer", font=HEADING_FONT)
     leases = plan_frames.lease_decisions(results.leases)
-    leases["In plain words"] = leases["Offer"].map(
-        lambda o: story["offers"].get(o, {}).get("text", ""))
     first, last = write_table(ws, leases, "tblLeaseDecisions", top=row + 1, styles={
         "Offer": ColumnStyle("Offer"), "Tenant": ColumnStyle("Tenant"),
         "Decision": ColumnStyle("Decision"), "Campus": ColumnStyle("Campus"),
@@ -225,14 +223,25 @@ def _summary(ws: Worksheet, results: Results) -> None:
         "IT MW": ColumnStyle("IT MW", MW),
         "Rate (USD/kW-month)": ColumnStyle("Rate (USD/kW-month)", "#,##0.00"),
         "Term (months)": ColumnStyle("Term (months)", "0"),
-        "PV of rent (USD m)": ColumnStyle("PV of rent (USD m)", USD_M),
-        "In plain words": ColumnStyle("In plain words")})
-    _align_rows(ws, first, last, wrap_columns=(2, 10))
-    row = last + 3
-    put(ws, row, 1, "The plan in plain words", font=HEADING_FONT)
-    put(ws, row + 1, 1, story["headline"])
-    put(ws, row + 2, 1, story["funding"])
+        "PV of rent (USD m)": ColumnStyle("PV of rent (USD m)", USD_M)})
+    _align_rows(ws, first, last, wrap_columns=(2,))
+    words = [("The plan", story["headline"]), ("Funding", story["funding"])]
+    words += [(offer_id, entry["text"]) for offer_id, entry in story["offers"].items()]
     _finish_summary(ws)
+    _plain_words(ws, last + 3, words)
+
+
+def _plain_words(ws: Worksheet, top: int, rows: list[tuple[str, str]]) -> None:
+    """'In plain words': a subject in A and its sentence across B:I, wrapped, each row as
+    tall as its text (merged cells are not measured by viewers)."""
+    put(ws, top, 1, "In plain words", font=HEADING_FONT)
+    width = sum((ws.column_dimensions[get_column_letter(c)].width or 8.43) for c in range(2, 10))
+    for i, (subject, text) in enumerate(rows, start=top + 1):
+        put(ws, i, 1, subject, font=BOLD).alignment = Alignment(vertical="top")
+        cell = put(ws, i, 2, text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=i, start_column=2, end_row=i, end_column=9)
+        ws.row_dimensions[i].height = 15.0 * max(1, math.ceil(len(text) / (width * 1.05)))
 
 
 def _align_rows(ws: Worksheet, first: int, last: int, wrap_columns: tuple[int, ...]) -> None:
