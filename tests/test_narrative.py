@@ -267,3 +267,16 @@ def test_the_summary_sheet_has_the_plan_in_plain_words(base_plan):
     assert cells["The plan"] == words["headline"] and cells["Funding"] == words["funding"]
     for offer_id, entry in words["offers"].items():
         assert cells[offer_id] == entry["text"]
+
+
+def test_the_offer_table_has_a_row_per_phase_as_delivered(base_plan):
+    """The issue's defect: OF-B read '168 IT MW from Jun 2028' though 128 MW come later. The
+    Summary's offers table has a row per delivery: 40 IT MW in Sep 2028, 128 in Mar 2029."""
+    from siteopt.export.plan_frames import lease_decisions
+
+    results, _ = base_plan
+    rows = lease_decisions(results.leases)
+    of_b = rows[rows["Offer"] == "OF-B"]
+    assert [(f"{d:%Y-%m}", mw) for d, mw in zip(of_b["Delivered"], of_b["IT MW"])] == \
+        [("2028-09", 40.0), ("2029-03", 128.0)]
+    assert set(of_b["Lease start"].map(lambda d: f"{d:%Y-%m}")) == {"2028-09"}

@@ -220,6 +220,7 @@ def _summary(ws: Worksheet, results: Results) -> None:
         "Offer": ColumnStyle("Offer"), "Tenant": ColumnStyle("Tenant"),
         "Decision": ColumnStyle("Decision"), "Campus": ColumnStyle("Campus"),
         "Lease start": ColumnStyle("Lease start", MONTH),
+        "Delivered": ColumnStyle("Delivered", MONTH),
         "IT MW": ColumnStyle("IT MW", MW),
         "Rate (USD/kW-month)": ColumnStyle("Rate (USD/kW-month)", "#,##0.00"),
         "Term (months)": ColumnStyle("Term (months)", "0"),
