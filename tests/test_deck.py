@@ -251,9 +251,13 @@ def test_a_template_gives_its_layouts(base_plan, tmp_path):
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_libreoffice_renders_the_deck(deck, tmp_path):
+    """Rendered to PDF, one page per slide. A profile of its own: a LibreOffice already
+    running (another test's) would otherwise take the job and this one return at once."""
     _, path = deck
-    done = subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir",
-                           str(tmp_path), str(path)], capture_output=True, timeout=180)
+    profile = f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}"
+    done = subprocess.run(["soffice", profile, "--headless", "--convert-to", "pdf",
+                           "--outdir", str(tmp_path), str(path)], capture_output=True,
+                          timeout=180)
     assert done.returncode == 0, done.stderr
     pdf = (tmp_path / "board.pdf").read_bytes()
     assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == len(TITLES)

@@ -70,6 +70,7 @@ class Plan:
     cash_headroom: np.ndarray | None
     tenant_mw: dict[str, float]
     hosted: dict[str, list[str]]
+    margins: dict[str, np.ndarray]  # USD per MW-month mining would make, per campus and month
     limits: dict  # cap, regions, share, budgets: the scenario's limits
     beyond_horizon: bool  # finance.value_beyond_horizon: committed cash after it counts
     discount: np.ndarray = field(repr=False, default_factory=lambda: np.array([]))
@@ -105,9 +106,31 @@ def plan_context(results: Results) -> Plan:
                 started_by_year=by_year, started_by_region_year=by_region,
                 landlord_capex_by_year={int(k): float(v) for k, v in capex.items()},
                 cash_headroom=headroom, tenant_mw=tenant_mw, hosted=hosted,
+                margins=_margins(results.assumptions.get("market"), campuses),
                 limits=_scenario_limits(results),
                 beyond_horizon=results.summary.get("value_beyond_horizon", True) is not False,
                 discount=pi.discount_factors(results, months + 720))
+
+
+def _margins(market: pd.DataFrame | None, campuses: dict[str, pd.Series]
+             ) -> dict[str, np.ndarray]:
+    """Each campus's mining margin per MW-month along the run's market path (once: the
+    offers' placements all read it)."""
+    if market is None or "hashprice_usd_per_ph_day" not in market:
+        return {}
+    try:
+        path = market.astype({"hashprice_usd_per_ph_day": float, "days": float})
+    except (KeyError, TypeError, ValueError):
+        return {}
+    out = {}
+    for campus_id, campus in campuses.items():
+        values = {k: pi.number(campus.get(k)) for k in ("fleet_efficiency_j_per_th",
+                                                        "power_price_usd_per_mwh",
+                                                        "mining_opex_usd_per_mw_month")}
+        if values["fleet_efficiency_j_per_th"] and None not in values.values():
+            out[campus_id] = mining_margin_usd_per_mw_month(path, pd.Series(values)) \
+                .to_numpy(dtype=float)
+    return out
 
 
 def _started(cm: pd.DataFrame, campuses: dict[str, pd.Series]
@@ -357,14 +380,8 @@ def _lost_margin(plan: Plan, campus: pd.Series, started: np.ndarray) -> np.ndarr
     out = np.zeros(len(started))
     campus_id = str(campus["campus_id"])
     mining = plan.mining.get(campus_id)
-    if mining is None or plan.market is None or "hashprice_usd_per_ph_day" not in plan.market:
-        return out
-    try:
-        margin = mining_margin_usd_per_mw_month(
-            plan.market.astype({"hashprice_usd_per_ph_day": float, "days": float}),
-            campus.astype(object).map(lambda v: pi.number(v) if pi.number(v) is not None
-                                      else v)).to_numpy(dtype=float)
-    except (KeyError, TypeError, ValueError):
+    margin = plan.margins.get(campus_id)
+    if mining is None or margin is None:
         return out
     grid = pi.number(campus.get("grid_mw")) or 0.0
     pue = pi.number(campus.get("hpc_pue")) or 1.0

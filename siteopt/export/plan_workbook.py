@@ -176,7 +176,8 @@ def _summary(ws: Worksheet, results: Results) -> None:
     put(ws, row, 5, "By year", font=HEADING_FONT)
     header = row + 1
     decisions = plan_frames.campus_decisions(results)  # a second of text on L: made once
-    story = narrative(results)  # the words summary.json, the terminal and the deck show
+    # the words summary.json, the terminal and the deck show (made once when written)
+    story = results.summary.get("narrative") or narrative(results)
     decisions["Decision"] = decisions["Campus"].map(story["campuses"]).fillna(
         decisions["Decision"])
     headline = _headline(results, decisions)
