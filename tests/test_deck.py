@@ -261,3 +261,19 @@ def test_libreoffice_renders_the_deck(deck, tmp_path):
     assert done.returncode == 0, done.stderr
     pdf = (tmp_path / "board.pdf").read_bytes()
     assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == len(TITLES)
+
+
+def test_a_batch_folder_is_compared(base_plan, tmp_path):
+    """A `batch` folder (batch.csv without changes): each solved run is a plan compared."""
+    _, folder = base_plan
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for name in ("one", "two"):
+        shutil.copytree(folder, batch / name)
+    pd.DataFrame([{"scenario": n, "changes": "", "status": "optimal", "npv_usd": 1.0,
+                   "outdir": f"x/{n}"} for n in ("one", "two")]).to_csv(batch / "batch.csv",
+                                                                       index=False)
+    assert run("deck", batch, "-o", tmp_path / "b.pptx").exit_code == 0
+    got = titles(Presentation(str(tmp_path / "b.pptx")))
+    assert "Scenarios compared: headline KPIs" in got
+    assert "Sensitivities: NPV per input (tornado)" not in got

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_TICK_LABEL_POSITION
 from pptx.util import Inches, Pt
 
-from siteopt.export import plan_frames
+from siteopt.export import plan_frames, plan_inputs
 from siteopt.export.deck import frames
 from siteopt.export.deck.look import (
     DOWN,
@@ -213,9 +213,12 @@ def funding(prs, results: Results, story: dict, footer: str) -> None:
                 "Debt balance, year end": list(frame["debt_balance_usd"] / 1e6)}
     if not any(balances["Debt balance, year end"]):
         balances.pop("Debt balance, year end")
+    tracked = plan_inputs.scenario_value(results, "finance.opening_cash_usd") is not None
+    title = "Cash and debt at year end (USD m)" if len(balances) > 1 else \
+        "Cash at year end (USD m)" if tracked else \
+        "Cumulative cash from zero at year end (USD m; no opening cash set)"
     lines_chart = chart(slide, XL_CHART_TYPE.LINE_MARKERS, years, balances,
-                        MARGIN + half + Inches(0.3), TOP, half, Inches(4.2),
-                        title="Cash and debt (USD m)")
+                        MARGIN + half + Inches(0.3), TOP, half, Inches(4.2), title=title)
     lines_chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
     text_box(slide, MARGIN, TOP + Inches(4.3), prs.slide_width - 2 * MARGIN, Inches(1.2),
              [plain(story["funding"])], size=13)
