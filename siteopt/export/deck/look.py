@@ -96,8 +96,10 @@ def text_box(slide, left, top, width, height, lines: Sequence[str], size: int = 
 
 
 def table(slide, left, top, width, rows: list[list[str]], widths: Sequence[float],
-          size: int = 12, row_height=None, align_numbers: bool = True):
-    """A table with a header row; `widths` are shares of `width`; numbers right-aligned."""
+          size: int = 12, row_height=None, align_numbers: bool = True,
+          values_right: bool = False):
+    """A table with a header row; `widths` are shares of `width`; numbers right-aligned
+    (`values_right`: every column but the first, as a table of figures side by side)."""
     height = row_height or Inches(0.36)
     shape = slide.shapes.add_table(len(rows), len(rows[0]), left, top, width,
                                    Emu(int(height * len(rows))))
@@ -112,8 +114,8 @@ def table(slide, left, top, width, rows: list[list[str]], widths: Sequence[float
             cell.margin_left = cell.margin_right = Inches(0.06)
             cell.margin_top = cell.margin_bottom = Inches(0.03)
             for para in cell.text_frame.paragraphs:
-                para.alignment = PP_ALIGN.RIGHT if i and align_numbers and _numeric(value) \
-                    else PP_ALIGN.LEFT
+                right = (values_right and j > 0) or (i and align_numbers and _numeric(value))
+                para.alignment = PP_ALIGN.RIGHT if right else PP_ALIGN.LEFT
                 for run in para.runs:
                     run.font.size = Pt(size)
                     run.font.bold = i == 0

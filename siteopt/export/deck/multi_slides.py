@@ -126,7 +126,7 @@ def comparison(prs, plans: list[tuple[Path, Results]], footer: str) -> None:
     rows.append(["Status", *[str(r.summary.get("status")) for _, r in plans]])
     width = prs.slide_width - 2 * MARGIN
     table(slide, MARGIN, TOP, width, rows, (3, *[2] * len(names)),
-          size=14 if len(names) <= 4 else 10, row_height=Inches(0.45))
+          size=14 if len(names) <= 4 else 10, row_height=Inches(0.45), values_right=True)
     _decisions_slide(prs, plans, names, footer)
     slide = add_slide(prs, "Scenarios compared: NPV", footer)
     npv = [(r.summary.get("kpis") or {}).get("npv_usd") or r.summary.get("npv_usd") or 0.0

@@ -90,7 +90,7 @@ def kpis(prs, results: Results, footer: str) -> None:
     slide = add_slide(prs, TITLES[1], footer)
     rows = frames.kpi_rows(results)
     table(slide, MARGIN, TOP, Inches(9.5), rows, (3.2, 2, 2, 2), size=16,
-          row_height=Inches(0.55))
+          row_height=Inches(0.55), values_right=True)
     text_box(slide, Inches(10.3), TOP, Inches(2.6), Inches(4.5), [
         "Mining-only: the same scenario with no conversion and no offers.",
         "Peak funding: the deepest cumulative deficit of operating and investing cash.",
