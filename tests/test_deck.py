@@ -214,6 +214,9 @@ def test_bad_input_is_located_exit_1_and_never_touches_the_deck(base_plan, tmp_p
     assert "Traceback" not in result.output
     assert target.read_bytes() == b"the deck of last week"
     assert run("deck", folder, "-o", tmp_path / "deck.ppt").exit_code == 1
+    inside = run("deck", folder, "-o", folder / "board.pptx")
+    assert inside.exit_code == 1 and "is inside the result folder" in inside.output
+    assert not (folder / "board.pptx").exists()
     bad = tmp_path / "house.pptx"
     bad.write_text("not a presentation")
     result = run("deck", folder, "-o", target, "--template", bad)

@@ -18,6 +18,13 @@ def _check_target(output: Path, template: Path | None) -> None:
                                              f"{output.suffix or 'no extension'})"))
     elif output.exists() and not output.is_file():
         problems.append(Problem(str(output), "exists and is not a file"))
+    else:
+        from siteopt.export.targets import enclosing_result_folder
+
+        inside = enclosing_result_folder(output)
+        if inside is not None:  # the next solve there would refuse a file it did not write
+            problems.append(Problem(str(output), f"is inside the result folder {inside}; "
+                                                 f"write the deck outside it"))
     if template is not None:
         if not template.is_file():
             problems.append(Problem(str(template), "template not found"))
