@@ -280,3 +280,22 @@ def test_a_batch_folder_is_compared(base_plan, tmp_path):
     got = titles(Presentation(str(tmp_path / "b.pptx")))
     assert "Scenarios compared: headline KPIs" in got
     assert "Sensitivities: NPV per input (tornado)" not in got
+
+
+def test_a_grid_sweep_gets_its_combinations(base_plan, tmp_path):
+    _, folder = base_plan
+    sweep = tmp_path / "grid"
+    sweep.mkdir()
+    rows = [("base", "", 4.0e9), ("a", "market.btc_price_usd=*0.8; capex=*1.1", 3.1e9),
+            ("b", "market.btc_price_usd=*1.2; capex=*0.9", 4.9e9)]
+    for name, _, _ in rows:
+        shutil.copytree(folder, sweep / name)
+    pd.DataFrame([{"scenario": n, "changes": c, "status": "optimal", "npv_usd": v,
+                   "outdir": n} for n, c, v in rows]).to_csv(sweep / "batch.csv", index=False)
+    assert run("deck", sweep, "-o", tmp_path / "g.pptx").exit_code == 0
+    prs = Presentation(str(tmp_path / "g.pptx"))
+    assert titles(prs)[7] == "Sensitivities: every combination"
+    (table,) = [s.table for s in prs.slides[7].shapes if s.has_table]
+    assert [table.cell(i, 0).text for i in (1, 2)] == [
+        "market.btc_price_usd=×1.2; capex=×0.9", "market.btc_price_usd=×0.8; capex=×1.1"]
+    assert [table.cell(i, 2).text for i in (1, 2)] == ["900 M USD", "−900 M USD"]

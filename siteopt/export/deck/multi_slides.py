@@ -88,7 +88,7 @@ def tornado(prs, sweep: Sweep, footer: str) -> bool:
     """The tornado: NPV change against the base, lowest and highest outcome per input."""
     frame = tornado_frame(sweep)
     if frame.empty:
-        return False
+        return grid(prs, sweep, footer)
     slide = add_slide(prs, "Sensitivities: NPV per input (tornado)", footer)
     labels = [f"{r.input}: lowest at {r.low}, highest at {r.high}" for r in frame.itertuples()]
     series = {"Lowest outcome": list((frame["low_npv_usd"] - frame["base_npv_usd"]) / 1e6),
@@ -108,6 +108,34 @@ def tornado(prs, sweep: Sweep, footer: str) -> bool:
     text_box(slide, MARGIN, TOP + Inches(5.0), prs.slide_width - 2 * MARGIN, Inches(0.5),
              [f"{len(sweep.table)} runs from {sweep.folder}; each input varied alone around "
               f"the base, the other inputs as in the base scenario."], size=11)
+    return True
+
+
+GRID_ROWS = 14
+
+
+def grid(prs, sweep: Sweep, footer: str) -> bool:
+    """A --grid sweep (every combination): the combinations by NPV, best and worst, against
+    the base when it was solved."""
+    t = sweep.table.dropna(subset=["npv_usd"])
+    combos = t[t["changes"] != ""].sort_values("npv_usd", ascending=False)
+    if combos.empty:
+        return False
+    base = t.loc[t["changes"] == "", "npv_usd"]
+    slide = add_slide(prs, "Sensitivities: every combination", footer)
+    shown = combos if len(combos) <= GRID_ROWS else \
+        pd.concat([combos.head(GRID_ROWS // 2), combos.tail(GRID_ROWS // 2)])
+    rows = [["Changes", "NPV", "Against the base" if len(base) else "Status"]]
+    for row in shown.itertuples():
+        rows.append([row.changes.replace("*", "×"), usd(row.npv_usd),
+                     usd(row.npv_usd - float(base.iloc[0])) if len(base) else row.status])
+    table(slide, MARGIN, TOP, prs.slide_width - 2 * MARGIN, rows, (6, 2, 2), size=12,
+          row_height=Inches(0.34), values_right=True)
+    if len(combos) > GRID_ROWS:
+        text_box(slide, MARGIN, TOP + Inches(0.34) * (GRID_ROWS + 1.3),
+                 prs.slide_width - 2 * MARGIN, Inches(0.4),
+                 [f"The {GRID_ROWS // 2} best and worst of {len(combos)} combinations "
+                  f"(all in {sweep.folder / 'batch.csv'})."], size=11)
     return True
 
 
