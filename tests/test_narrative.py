@@ -72,7 +72,7 @@ def test_declined_for_the_site_capacity_taken_by_a_better_offer(case, tmp_path):
     assert words["offers"]["O1"]["decision"] == "accepted"
     entry = declined(words, "O2")
     assert entry["limit"] == "leases_fit_in_whole_blocks"
-    assert "C1 has room for 10 of 20 IT MW (it hosts O1)" in entry["text"]
+    assert "C1 has room for 10 more IT MW, 20 new needed (it hosts O1)" in entry["text"]
 
 
 def test_declined_for_the_tenant_share(case, tmp_path):

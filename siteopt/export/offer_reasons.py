@@ -401,9 +401,10 @@ def _limits(plan: Plan, offer: pd.Series, campus_id: str, campus: pd.Series,
     room = _room(plan, campus_id) if split_room is None else split_room
     if new_mw > room + EPS:
         hosts = plan.hosted.get(campus_id, [])
-        taken = f" (it hosts {', '.join(hosts)})" if hosts else ""
-        out["leases_fit_in_whole_blocks"] = ("", f"{campus_id} has room for {max(room, 0):,.0f} "
-                                                f"of {new_mw:,.0f} IT MW{taken}")
+        taken = f" (it hosts {', '.join(hosts)})" if hosts and split_room is None else ""
+        where = "the eligible campuses have" if split_room is not None else f"{campus_id} has"
+        out["leases_fit_in_whole_blocks"] = ("", f"{where} room for {max(room, 0):,.0f} more "
+                                                f"IT MW, {new_mw:,.0f} new needed{taken}")
     out.update(_yearly_limits(plan, campus, new, flows))
     return out
 
