@@ -325,3 +325,46 @@ def expected_value_scenario(inputs: Inputs) -> Inputs:
 
 def solve_scenario(path: str | Path, log: bool = False, **solver_overrides: Any) -> Results:
     return solve_inputs(with_solver_options(load_inputs(path), **solver_overrides), log=log)
+
+
+def forced_in(inputs: Inputs, plan: Results, offer_ids: list[str],
+              budget_s: float) -> dict[str, dict[str, Any]]:
+    """Each declined offer solved again as a signed lease (it must then be delivered), each
+    with an equal share of `budget_s` seconds: its NPV and how much worse the plan is with
+    it. For the narrative, when no limit read from the tables explains a decline."""
+    out: dict[str, dict[str, Any]] = {}
+    if not offer_ids or plan.summary.get("npv_usd") is None:
+        return out
+    share = max(1.0, budget_s / len(offer_ids))
+    for offer_id in offer_ids:
+        offers = inputs.offers.copy()
+        offers.loc[offer_id, "signed"] = True
+        variant = with_solver_options(dataclasses.replace(inputs, offers=offers),
+                                      time_limit_s=min(share,
+                                                       inputs.scenario.solver.time_limit_s))
+        result = solve_plan(variant)
+        status = result.summary["status"]
+        npv = result.summary.get("npv_usd") if status in ("optimal", "feasible") else None
+        out[offer_id] = {"status": status, "npv_usd": npv, "seconds": round(share, 1),
+                         "worse_by_usd": None if npv is None
+                         else float(plan.summary["npv_usd"]) - float(npv),
+                         "diagnosis": list(result.summary.get("diagnosis") or [])[:1]}
+    return out
+
+
+FORCED_IN_MAX_OFFERS = 3
+
+
+def explain_declines(inputs: Inputs, plan: Results, budget_s: float | None = None) -> Results:
+    """The plan with `summary["forced_in"]` for each declined offer whose cause the tables
+    do not show (at most FORCED_IN_MAX_OFFERS), solved within `budget_s` seconds in all
+    (default: twice the plan's own solve time, at least 10 s)."""
+    from siteopt.export.narrative import unexplained_declines
+
+    ids = unexplained_declines(plan)[:FORCED_IN_MAX_OFFERS]
+    if not ids:
+        return plan
+    budget = budget_s if budget_s is not None else \
+        max(10.0, 2 * float(plan.summary.get("solve_seconds") or 0.0))
+    return dataclasses.replace(plan, summary={**plan.summary,
+                                              "forced_in": forced_in(inputs, plan, ids, budget)})

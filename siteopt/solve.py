@@ -233,7 +233,7 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
         compile_seconds=compiled.compile_seconds + passed - started,
         solve_seconds=solved - passed,
         columns=len(columns), rows=lp.num_row_, integers=int(integer.sum()), trace=trace,
-        start_used=_start_was_kept(lp, start, trace))
+        start_used=_start_was_kept(lp, start, trace, integer))
     if status in ("optimal", "feasible"):
         x = np.array(h.getSolution().col_value, dtype=float)
         x[integer] = np.round(x[integer])
@@ -258,13 +258,18 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
 
 
 def _start_was_kept(lp: highspy.HighsLp, start: np.ndarray | None,
-                    trace: SolveTrace | None) -> bool:
-    """Whether HiGHS took the start as its first plan (its objective is the first one)."""
+                    trace: SolveTrace | None, integer: np.ndarray) -> bool:
+    """Whether HiGHS's first plan is the start: its objective, or — when HiGHS repaired the
+    start (kept its whole numbers and re-solved the rest) — its whole numbers."""
     if start is None or trace is None or not trace.points:
         return False
     first = next((p.primal for p in trace.points if np.isfinite(p.primal)), None)
     value = float(np.dot(lp.col_cost_, start) + lp.offset_)
-    return first is not None and abs(first - value) <= 1e-7 * max(1.0, abs(value))
+    if first is not None and abs(first - value) <= 1e-7 * max(1.0, abs(value)):
+        return True
+    plan = trace.first_plan
+    return plan is not None and len(plan) == len(start) and bool(
+        np.array_equal(np.round(np.asarray(plan)[integer]), np.round(start[integer])))
 
 
 def _run_interruptibly(h: highspy.Highs) -> None:

@@ -37,6 +37,7 @@ class SolveTrace:
     points: list[Point] = field(default_factory=list)
     first_plan_seconds: float | None = None
     root_bound: float | None = None  # objective units; the bound when the first node was done
+    first_plan: list[float] | None = None  # its column values (did HiGHS keep a start?)
     _last_tick: float = -1.0
 
     def attach(self, h: highspy.Highs) -> None:
@@ -51,6 +52,7 @@ class SolveTrace:
         point = self._point(event.data_out)
         if self.first_plan_seconds is None:
             self.first_plan_seconds = point.seconds
+            self.first_plan = list(event.data_out.mip_solution)
         self._record(point)
 
     def _on_tick(self, event) -> None:

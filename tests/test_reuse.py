@@ -139,3 +139,34 @@ def test_the_search_trace_ends_where_highs_stopped():
     assert (last.primal, last.dual, last.nodes) == (
         info.objective_function_value, info.mip_dual_bound, info.mip_node_count)
     assert trace.seconds_to_gap(info.mip_gap * 100) is not None
+
+
+def _integer_and_continuous():
+    """max 3x − 0.5y with x whole in [0, 5], y ≥ 2x, y ≤ 6 (so x ≤ 3): optimum x = 3, y = 6."""
+    import pyomo.environ as pyo
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 5))
+    m.y = pyo.Var(bounds=(0, 6))
+    m.link = pyo.Constraint(expr=m.y >= 2 * m.x)
+    m.obj = pyo.Objective(expr=3 * m.x - 0.5 * m.y, sense=pyo.maximize)
+    return m
+
+
+@pytest.mark.parametrize(("start_x", "start_y", "used"), [
+    (3, 6, True),    # feasible: HiGHS's first plan is the start itself
+    (2, 0, True),    # y breaks y ≥ 2x: HiGHS keeps x = 2 and re-solves y (repaired)
+    (5, 0, False),   # no y fits x = 5: HiGHS drops the start and finds its own plan
+])
+def test_a_start_reads_used_when_highs_keeps_or_repairs_it(start_x, start_y, used):
+    import numpy as np
+
+    from siteopt.inputs.schema import Solver
+    from siteopt.solve import compile_model, solve_compiled
+
+    m = _integer_and_continuous()
+    compiled = compile_model(m)
+    start = np.array([start_x if v.name == "x" else start_y for v in compiled.columns], float)
+    outcome = solve_compiled(m, compiled, Solver(mip_gap_pct=0.0), start=start)
+    assert outcome.status == "optimal" and round(m.x.value) == 3
+    assert outcome.start_used is used

@@ -140,8 +140,13 @@ def test_summary_decisions_follow_the_mining_in_the_plan(base_plan, book):
     assert decisions["WA-COLM"].startswith("Stops mining from Jan 2027 (mining margin −")
     assert decisions["TX-BARB"].startswith("Converts 200 IT MW from Sep 2027, 40 MW keep "
                                            "mining; stops mining from Apr 2032")
-    # the same text from the result folder read back (what `siteopt report` rebuilds)
-    assert plan_frames.campus_decision_texts(load_results(folder)) == decisions.to_dict()
+    # the same text from the result folder read back (what `siteopt report` rebuilds): the
+    # narrative's campus sentences, which add idle halls to the decision
+    from siteopt.export.narrative import campus_texts
+
+    texts = plan_frames.campus_decision_texts(load_results(folder))
+    assert campus_texts(load_results(folder)) == decisions.to_dict()
+    assert all(decisions[c].startswith(t) for c, t in texts.items())
 
 
 def test_payback_shows_a_month_with_no_unit_or_why_there_is_none(base_plan, book):
@@ -411,8 +416,8 @@ def test_compare_workbook_side_by_side(base_plan, tmp_path):
     result = run("compare", folder, tmp_path / "dear", "-o", target)
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(target)
-    assert wb.sheetnames == ["Comparison", "MW by year", "Capex by year", "Assumption changes",
-                             "Scenarios", "Chart data"]
+    assert wb.sheetnames == ["Comparison", "Decisions", "MW by year", "Capex by year",
+                             "Assumption changes", "Scenarios", "Chart data"]
     kpis = table_frame(wb, "tblCompareKpis").set_index("Measure")
     assert list(kpis.columns) == ["Unit", "base", "dear", "dear − base"]
     assert kpis.at["NPV of equity cash", "dear − base"] == pytest.approx(-1e8)

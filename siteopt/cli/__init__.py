@@ -320,11 +320,29 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     log = SolverLog(solver_log) if solver_log else None
     with solver_talk(log, _quiet()):
         results = solve_inputs(inputs)
+        results = _explain_declines(inputs, results)
     _write_run(results, outdir, no_workbook, as_json, f"Scenario {inputs.scenario.name} is "
                                                       f"infeasible: no plan meets every "
                                                       f"requirement.", log)
     print_plan(results)
-    _note(f"Results in {outdir}/")
+    workbook = "" if no_workbook else f" (the workbook for people: {outdir / 'plan.xlsx'})"
+    _note(f"Results in {outdir}/{workbook}")
+
+
+def _explain_declines(inputs: Any, results: Any) -> Any:
+    """Offers declined for no reason the tables show: solved again with each forced in, so
+    the narrative can say how much worse the plan is with it (siteopt.api.explain_declines)."""
+    from siteopt.api import explain_declines
+    from siteopt.export.narrative import unexplained_declines
+    from siteopt.export.plan_frames import has_plan
+
+    if not has_plan(results):
+        return results
+    unexplained = unexplained_declines(results)
+    if unexplained:
+        _note(f"Solving the plan with {', '.join(unexplained[:3])} forced in, to say why "
+              f"{'it is' if len(unexplained) == 1 else 'they are'} declined...")
+    return explain_declines(inputs, results) if unexplained else results
 
 
 # the list of files comes from the output contract, so the help cannot fall behind the writers
@@ -489,8 +507,37 @@ def batch(scenarios: tuple[Path, ...], outdir: Path, workers: int | None,
     tasks = plan_tasks(scenario_files(scenarios), outdir, workbook=not no_workbook)
     table = run_and_report(tasks, outdir, workers, scheduler, fail_fast, resume, as_json,
                            worker_timeout_s)
+    _print_batch(table, as_json)
     if (~table["status"].isin(["optimal", "feasible"])).any():
         sys.exit(EXIT_INPUT)
+
+
+# More solved runs than this: the terminal gets the KPI table only (comparison.xlsx has all)
+DECISIONS_SHOWN_UP_TO = 30
+
+
+def _print_batch(table: Any, as_json: bool) -> None:
+    """The solved runs' KPIs and the decisions that differ (stderr with --json, whose stdout
+    is one JSON line per run)."""
+    from siteopt.export.comparison import labels
+    from siteopt.export.decision_diff import kpi_frame
+    from siteopt.export.result_checks import UnreadableResults
+    from siteopt.export.results_folder import load_results
+    from siteopt.export.terminal import print_comparison, print_frame
+
+    solved = table[table["status"].isin(["optimal", "feasible"])]
+    try:
+        plans = [load_results(Path(p)) for p in solved["outdir"]]
+    except UnreadableResults:
+        return  # the runs are reported in batch.csv; nothing more to show
+    if len(plans) < 2:
+        return
+    names = labels(plans)
+    if len(plans) > DECISIONS_SHOWN_UP_TO:
+        print_frame(kpi_frame(plans, names), "Scenarios side by side (USD m)", places=1,
+                    stderr=as_json)
+    else:
+        print_comparison(plans, names, stderr=as_json)
 
 
 @main.command()
@@ -763,6 +810,10 @@ def compare(outdirs: tuple[Path, ...], output: Path) -> None:
     for outdir, r in zip(outdirs, results):
         _note_unsolved(outdir, r.summary)
     _write_or_exit(lambda: write_comparison(results, output), output)
+    from siteopt.export.comparison import labels
+    from siteopt.export.terminal import print_comparison
+
+    print_comparison(results, labels(results))
     _note(f"Wrote {output} ({len(results)} scenarios, baseline {outdirs[0]})")
 
 
@@ -813,11 +864,13 @@ def init(folder: Path, excel: bool, force: bool) -> None:
     _note(f"Next: siteopt validate {folder / 'scenario.yaml'}")
 
 
-def _register_commands() -> None:
-    """Commands kept in modules of their own."""
+def _register() -> None:
+    """Commands that live in their own modules (imported after the helpers they use)."""
+    from siteopt.cli.deck import deck
     from siteopt.cli.evaluate import evaluate
 
+    main.add_command(deck)
     main.add_command(evaluate)
 
 
-_register_commands()
+_register()

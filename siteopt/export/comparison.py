@@ -49,8 +49,8 @@ from siteopt.export.xlsx_style import (
 from siteopt.inputs.schema import TABLES
 from siteopt.results.extract import Results
 
-SHEETS = ("Comparison", "MW by year", "Capex by year", "Assumption changes", "Scenarios",
-          "Chart data")
+SHEETS = ("Comparison", "Decisions", "MW by year", "Capex by year", "Assumption changes",
+          "Scenarios", "Chart data")
 IGNORED_KEYS = {"name", "description"}
 MONTH_DIFF = '+0" months";-0" months";0'
 
@@ -348,6 +348,25 @@ def _changes_sheet(ws: Worksheet, results: list[Results], names: list[str]) -> N
     report_sheet(ws, title_rows=f"{top}:{top}")
 
 
+def _decisions_sheet(ws: Worksheet, results: list[Results], names: list[str]) -> None:
+    """The decisions that differ between the scenarios (offers taken or declined, where and
+    from when; campuses converted, how many IT MW from when), as `compare` prints them."""
+    from siteopt.export.decision_diff import decisions_that_differ
+
+    top = sheet_title(ws, "Decisions that differ", "Offers: the campuses and lease start, or "
+                      "declined; campuses: IT MW converted and the first construction month. "
+                      "Decisions the same in every scenario are left out.")
+    frame = decisions_that_differ(results, names).rename(columns={"decision": "Decision"})
+    if frame.empty:
+        put(ws, top, 1, "Every scenario takes the same decisions.")
+        report_sheet(ws)
+        return
+    write_table(ws, frame, "tblDecisionsDiffer", top=top,
+                styles={c: ColumnStyle(c) for c in frame.columns})
+    fit_widths(ws, minimum=12, maximum=40, skip_rows={1, 2})
+    report_sheet(ws, title_rows=f"{top}:{top}")
+
+
 def _scenarios_sheet(ws: Worksheet, results: list[Results], names: list[str]) -> None:
     top = sheet_title(ws, "Scenarios compared", "What each run was; the first is the baseline.")
     rows = []
@@ -405,6 +424,7 @@ def build_comparison(results: list[Results]) -> Workbook:
                    "Fit-out capex paid in each calendar year (USD m), per scenario.",
                    "tblCompareCapexByYear", USD_M)
     _changes_sheet(wb["Assumption changes"], results, names)
+    _decisions_sheet(wb["Decisions"], results, names)
     _scenarios_sheet(wb["Scenarios"], results, names)
     wb.active = 0
     return wb

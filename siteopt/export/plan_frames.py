@@ -203,10 +203,11 @@ def _mining_margin(campus: pd.Series | None, market: pd.DataFrame | None,
     values = {k: _number(campus.get(k)) for k in needed}
     if hit.empty or None in values.values() or not values["fleet_efficiency_j_per_th"]:
         return None
-    try:
-        margin = mining_margin_usd_per_mw_month(hit.astype({"hashprice_usd_per_ph_day": float,
-                                                            "days": float}),
-                                                pd.Series(values)).iloc[0]
+    try:  # the one formula, on plain numbers (pandas per campus cost a second on L)
+        month_row = hit.iloc[0]
+        margin = mining_margin_usd_per_mw_month(
+            {"hashprice_usd_per_ph_day": float(month_row["hashprice_usd_per_ph_day"]),
+             "days": float(month_row["days"])}, values)
     except (KeyError, TypeError, ValueError):
         return None
     return _number(margin)
@@ -347,17 +348,22 @@ def _show_month(label: Any) -> str:
 
 
 def lease_decisions(leases: pd.DataFrame) -> pd.DataFrame:
-    """One row per offer and campus: signed / accept / decline, where, when, MW, PV of rent."""
+    """One row per offer, campus and delivery month: signed / accept / decline, where, when
+    the lease starts and when these IT MW are delivered (a phased lease has a row per
+    phase: never '168 IT MW from Jun 2028' for 128 MW that come in December), PV of rent."""
     if leases.empty:
         return pd.DataFrame(columns=["Offer", "Tenant", "Decision", "Campus", "Lease start",
-                                     "IT MW", "Rate (USD/kW-month)", "Term (months)",
-                                     "PV of rent (USD m)"])
+                                     "Delivered", "IT MW", "Rate (USD/kW-month)",
+                                     "Term (months)", "PV of rent (USD m)"])
     rows = []
     frame = leases.copy()
     frame["_accepted"] = _bools(frame["accepted"])
     frame["_signed"] = _bools(frame["signed"])
     frame["_campus"] = frame["campus_id"].map(lambda v: "" if v is None or v != v else str(v))
-    for (offer_id, campus), group in frame.groupby(["offer_id", "_campus"], sort=False):
+    frame["_delivery"] = frame["delivery_month"].map(
+        lambda v: "" if v is None or v != v else str(v))
+    for (offer_id, campus, _), group in frame.groupby(["offer_id", "_campus", "_delivery"],
+                                                       sort=False):
         first = group.iloc[0]
         accepted = bool(first["_accepted"])
         decision = ("Signed: deliver" if first["_signed"] else "Accept") if accepted \
@@ -366,6 +372,7 @@ def lease_decisions(leases: pd.DataFrame) -> pd.DataFrame:
             "Offer": str(offer_id), "Tenant": str(first["tenant"]), "Decision": decision,
             "Campus": campus if accepted else "",
             "Lease start": first_of_month(first["start_month"]) if accepted else None,
+            "Delivered": first_of_month(first["delivery_month"]) if accepted else None,
             "IT MW": float(group["it_mw"].sum()) if accepted else float(first["offer_it_mw"]),
             "Rate (USD/kW-month)": float(first["rate_usd_per_kw_month"]),
             "Term (months)": int(first["term_months"]),

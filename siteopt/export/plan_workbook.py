@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from siteopt.contract import LINE
 from siteopt.export import charts, plan_frames
 from siteopt.export.assumptions import write_assumptions
+from siteopt.export.narrative import narrative
 from siteopt.export.status import status_banner
 from siteopt.export.xlsx_rows import BulkBook, SheetRows
 from siteopt.export.xlsx_style import (
@@ -175,6 +176,10 @@ def _summary(ws: Worksheet, results: Results) -> None:
     put(ws, row, 5, "By year", font=HEADING_FONT)
     header = row + 1
     decisions = plan_frames.campus_decisions(results)  # a second of text on L: made once
+    # the words summary.json, the terminal and the deck show (made once when written)
+    story = results.summary.get("narrative") or narrative(results)
+    decisions["Decision"] = decisions["Campus"].map(story["campuses"]).fillna(
+        decisions["Decision"])
     headline = _headline(results, decisions)
     for j, title in enumerate(("Measure", "Value", "Unit"), start=1):
         put(ws, header, j, title)
@@ -216,12 +221,29 @@ def _summary(ws: Worksheet, results: Results) -> None:
         "Offer": ColumnStyle("Offer"), "Tenant": ColumnStyle("Tenant"),
         "Decision": ColumnStyle("Decision"), "Campus": ColumnStyle("Campus"),
         "Lease start": ColumnStyle("Lease start", MONTH),
+        "Delivered": ColumnStyle("Delivered", MONTH),
         "IT MW": ColumnStyle("IT MW", MW),
         "Rate (USD/kW-month)": ColumnStyle("Rate (USD/kW-month)", "#,##0.00"),
         "Term (months)": ColumnStyle("Term (months)", "0"),
         "PV of rent (USD m)": ColumnStyle("PV of rent (USD m)", USD_M)})
     _align_rows(ws, first, last, wrap_columns=(2,))
+    words = [("The plan", story["headline"]), ("Funding", story["funding"])]
+    words += [(offer_id, entry["text"]) for offer_id, entry in story["offers"].items()]
     _finish_summary(ws)
+    _plain_words(ws, last + 3, words)
+
+
+def _plain_words(ws: Worksheet, top: int, rows: list[tuple[str, str]]) -> None:
+    """'In plain words': a subject in A and its sentence across B:I, wrapped, each row as
+    tall as its text (merged cells are not measured by viewers)."""
+    put(ws, top, 1, "In plain words", font=HEADING_FONT)
+    width = sum((ws.column_dimensions[get_column_letter(c)].width or 8.43) for c in range(2, 10))
+    for i, (subject, text) in enumerate(rows, start=top + 1):
+        put(ws, i, 1, subject, font=BOLD).alignment = Alignment(vertical="top")
+        cell = put(ws, i, 2, text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=i, start_column=2, end_row=i, end_column=9)
+        ws.row_dimensions[i].height = 15.0 * max(1, math.ceil(len(text) / (width * 1.05)))
 
 
 def _align_rows(ws: Worksheet, first: int, last: int, wrap_columns: tuple[int, ...]) -> None:
@@ -237,7 +259,7 @@ def _align_rows(ws: Worksheet, first: int, last: int, wrap_columns: tuple[int, .
 def _finish_summary(ws: Worksheet) -> None:
     fit_widths(ws, skip_rows={1, 2, 3, 4, 5})
     # C holds the campus decisions, a sentence each: wrapped at a readable width
-    for letter, width in (("A", 34), ("B", 30), ("C", 44), ("E", 22), ("I", 46)):
+    for letter, width in (("A", 34), ("B", 30), ("C", 44), ("E", 22), ("I", 46), ("J", 70)):
         current = ws.column_dimensions[letter].width or 0
         ws.column_dimensions[letter].width = min(max(current, 12), width)
     fit_row_heights(ws, first_row=6)

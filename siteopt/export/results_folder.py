@@ -14,6 +14,7 @@ import math
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +30,7 @@ from siteopt.export.files import (
     write_csv,
     write_json,
 )
+from siteopt.export.narrative import narrative
 from siteopt.export.result_checks import UnreadableResults
 from siteopt.export.targets import MARKER, enclosing_result_folder, is_siteopt_workbook
 from siteopt.export.workbook import write_plan_workbook
@@ -214,6 +216,8 @@ def _write_into(results: Results, folder: Path, workbook: bool) -> list[str]:
     for name, frame in tables:
         write_csv(frame, folder / name)
     written = [name for name, _ in tables]
+    # the plan in plain words, from these tables: made once for summary.json and plan.xlsx
+    results = replace(results, summary={**results.summary, "narrative": narrative(results)})
     if workbook:
         write_plan_workbook(results, folder / "plan.xlsx")
         written.append("plan.xlsx")

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from siteopt.export import plan_frames
+from siteopt.export.narrative import narrative
 from siteopt.export.status import status_banner
 from siteopt.inputs import Inputs
 from siteopt.inputs.market import mining_margin_usd_per_mw_month
@@ -55,18 +56,22 @@ def _header(column: str) -> tuple[str, int | None]:
     return column, 2
 
 
-def print_frame(frame: pd.DataFrame, title: str) -> None:
+def print_frame(frame: pd.DataFrame, title: str, places: int | None = None,
+                stderr: bool = False) -> None:
     """A table as wide as the terminal: numbers are never broken; headers (with units) wrap
-    at spaces; columns that do not fit go to a further table that repeats the first column."""
+    at spaces; columns that do not fit go to a further table that repeats the first column.
+    `places`: decimals of every number (else by column, see `_header`); NaN shows as —."""
     headers, cells = [], []
     for column in frame.columns:
-        header, places = _header(str(column))
+        header, decimals = _header(str(column))
+        decimals = places if places is not None else decimals
         headers.append(header)
-        cells.append([f"{v:,.{places if places is not None else 2}f}" if isinstance(v, float)
-                      else str(v) for v in frame[column]])
+        cells.append(["—" if isinstance(v, float) and v != v else
+                      f"{v:,.{decimals if decimals is not None else 2}f}"
+                      if isinstance(v, float) else str(v) for v in frame[column]])
     width = terminal_width()
     need = _column_widths(headers, cells, width)
-    console = Console(width=width)
+    console = Console(width=width, stderr=stderr)
     for part, columns in enumerate(_fitting_chunks(need, width)):
         table = Table(title=title if part == 0 else f"{title} (continued)", show_lines=False)
         for i in columns:
@@ -160,11 +165,14 @@ def print_plan(results) -> None:
     kpis = summary.get("kpis") or {}
     if kpis.get("value_added_usd") is not None:
         payback = plan_frames.payback_shown(kpis)
+        irr = "—" if kpis.get("irr_pct") is None else f"{kpis['irr_pct']:.1f} %"
         console.print(f"Value added over mining-only {kpis['value_added_usd'] / 1e6:,.1f} M "
-                      f"USD; payback of converting: "
-                      f"{payback if isinstance(payback, str) else f'{payback:%b %Y}'}")
+                      f"USD; IRR of converting {irr}; payback of converting: "
+                      f"{payback if isinstance(payback, str) else f'{payback:%b %Y}'}; "
+                      f"peak funding {(kpis.get('peak_funding_usd') or 0) / 1e6:,.1f} M USD")
+    story = narrative(results)
     cm = results.campus_month
-    decided = plan_frames.campus_decision_texts(results)
+    decided = {**plan_frames.campus_decision_texts(results), **story["campuses"]}
     as_built = plan_frames.as_built_mw(results)  # ready or building at the start: not converted
     table = Table(title="Decisions by campus")
     for column in ("campus", "decision", "IT MW converted", "first start", "last start"):
@@ -192,3 +200,27 @@ def print_plan(results) -> None:
                       f"{(lease.it_mw if lease.accepted else lease.offer_it_mw):,.0f}",
                       f"{lease.lease_npv_usd / 1e6:,.1f}")
     console.print(table)
+    _print_words(story, console)
+
+
+def _print_words(story: dict, console: Console) -> None:
+    """The offers' and the funding's sentences (declined and why, phases, delays)."""
+    console.print("[bold]In plain words[/bold]")
+    for offer in story["offers"].values():
+        console.print(f"- {offer['text']}", markup=False)
+    if story.get("funding"):
+        console.print(f"- {story['funding']}", markup=False)
+
+
+def print_comparison(plans: list, names: list[str], stderr: bool = False) -> None:
+    """The KPI table of several plans and the decisions that differ between them."""
+    from siteopt.export.decision_diff import decisions_that_differ, kpi_frame
+
+    print_frame(kpi_frame(plans, names), "Scenarios side by side (USD m)", places=1,
+                stderr=stderr)
+    differ = decisions_that_differ(plans, names)
+    console = Console(width=terminal_width(), stderr=stderr)
+    if differ.empty:
+        console.print("Every scenario takes the same decisions (offers, campuses, months).")
+    else:
+        print_frame(differ, "Decisions that differ", stderr=stderr)

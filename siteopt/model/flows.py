@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-import numpy as np
 import pyomo.environ as pyo
 
 from siteopt.contract import SIGN
@@ -46,7 +45,10 @@ def monthly_flows(m: pyo.ConcreteModel, cash: CashLedger, lines: Iterable[str], 
     per_element = _by_element(f["var"].to_numpy(), f["position"].to_numpy(), months, usd)
     direct: dict[int, list] = defaultdict(list)
     changes: dict[int, list] = defaultdict(list)
-    elements = {v: list(m.component(v).values()) for v, _ in per_element if v != CONSTANT}
+    # once per variable, not once per element: listing a variable's values per element
+    # made building an L funded model quadratic (minutes)
+    names = {v for v, _ in per_element if v != CONSTANT}
+    elements = {v: list(m.component(v).values()) for v in names}
     for (var, position), by_month in per_element.items():
         if var == CONSTANT:
             for month, amount in by_month.items():
@@ -97,7 +99,7 @@ def _steps(by_month: dict[int, float], last: int) -> dict[int, float]:
         if month > last:
             break
         amount = by_month.get(month, 0.0)
-        if not np.isclose(amount, previous, rtol=0.0, atol=1e-15):
+        if abs(amount - previous) > 1e-15:
             steps[month] = amount - previous
         previous = amount
     return steps
