@@ -272,12 +272,19 @@ def schema(fmt: str) -> None:
 @click.option("--solver-log", metavar="-|NAME.log", callback=_solver_log_target,
               help="HiGHS's log: - for stderr, or a file name written into OUTDIR with the "
                    "results (e.g. highs.log).")
+@click.option("--decompose", is_flag=True,
+              help="With an uncertainty section: progressive hedging over MPI (mpi-sppy) "
+                   "instead of the extensive form; stops at the MIP gap or the time limit. "
+                   "Needs pip install 'siteopt[mpi]'.")
+@click.option("--ranks", type=click.IntRange(min=3), default=3, show_default=True,
+              help="With --decompose: MPI ranks to launch (a multiple of 3); ignored when "
+                   "siteopt is already started by mpiexec/srun.")
 @PORTFOLIO
 @_guard
 def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
           time_limit_s: float | None, threads: int | None, as_json: bool,
           no_workbook: bool, expected_value: bool, solver_log: str | None,
-          portfolio: Path | None) -> None:
+          decompose: bool, ranks: int, portfolio: Path | None) -> None:
     """Solve a scenario: which MW mine, which convert when, which offers to sign.
 
     Writes to OUTDIR: {result_files}.
@@ -300,6 +307,9 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     uncertainty = inputs.scenario.uncertainty
     if expected_value:
         inputs = expected_value_scenario(inputs)
+    if decompose and (expected_value or uncertainty is None):
+        raise click.UsageError("--decompose solves a scenario with an uncertainty section "
+                               "(and not with --expected-value)")
     outdir = outdir or Path("out") / inputs.scenario.name
     check_outdir(outdir)  # before minutes of solving: may it be replaced, can it be written?
     futures = "" if expected_value or uncertainty is None else \
@@ -311,12 +321,38 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
 
     log = SolverLog(solver_log) if solver_log else None
     with solver_talk(log, _quiet()):
-        results = solve_inputs(inputs)
+        if decompose:
+            results = _decomposed(inputs, scenario, portfolio, ranks, mip_gap_pct=mip_gap_pct,
+                                  time_limit_s=time_limit_s, threads=threads)
+            if results is None:
+                return  # one MPI rank of several: rank 0 writes the results
+        else:
+            results = solve_inputs(inputs)
     _write_run(results, outdir, no_workbook, as_json, f"Scenario {inputs.scenario.name} is "
                                                       f"infeasible: no plan meets every "
                                                       f"requirement.", log)
     print_plan(results)
     _note(f"Results in {outdir}/")
+
+
+def _decomposed(inputs: Any, scenario: Path, portfolio: Path | None, ranks: int,
+                **solver_overrides: Any) -> Any:
+    """The stochastic plan by decomposition (siteopt.stochastic.decompose); None on the MPI
+    ranks other than 0. Without MPI: a message naming the extra to install, exit 2."""
+    from siteopt.stochastic.decompose import (
+        Decomposition,
+        MpiUnavailable,
+        incumbent,
+        solve_decomposed,
+    )
+
+    try:
+        found = incumbent(inputs, scenario, portfolio, solver_overrides,
+                          Decomposition(ranks=ranks), quiet=_quiet())
+    except MpiUnavailable as exc:
+        _err(f"Cannot decompose: {exc}.")
+        sys.exit(EXIT_USAGE)
+    return None if found is None else solve_decomposed(inputs, found)
 
 
 # the list of files comes from the output contract, so the help cannot fall behind the writers

@@ -1,0 +1,187 @@
+"""The decomposition's MPI program: `mpiexec -n N python -m siteopt.stochastic.wheel JOB.json`.
+
+Every rank loads the scenario and builds the same ensemble (siteopt.stochastic.scenario_model);
+mpi-sppy's WheelSpinner then splits the ranks into three cylinders — the progressive hedging
+hub, an inner-bound spoke (xhatshuffle: it fixes the here-and-now decisions of one future's
+PH solution in every future and re-solves them, an incumbent and its expected objective) and
+an outer-bound spoke (Lagrangian: each future alone with PH's prices on the here-and-now
+decisions, a bound on the best objective) — each with N/3 ranks sharing the futures. HiGHS
+(appsi_highs) solves every subproblem; it has no quadratic objective in MIPs, so PH's
+proximal term is linearised (mpi-sppy's `linearize_proximal_terms`). The job file and the
+answer (decompose.Incumbent as JSON) are siteopt.stochastic.decompose's contract with this
+program; nothing here writes the result folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+SOLVER = "appsi_highs"
+
+
+def config(job: dict[str, Any], mip_gap_pct: float, threads: int) -> Any:
+    """mpi-sppy's options for the hub and spokes (its own Config, as its drivers build it)."""
+    from mpisppy.utils import config as mpisppy_config
+
+    cfg = mpisppy_config.Config()
+    cfg.popular_args()
+    cfg.two_sided_args()
+    cfg.ph_args()
+    cfg.xhatshuffle_args()
+    cfg.lagrangian_args()
+    cfg.solver_name = SOLVER
+    cfg.default_rho = float(job["rho"])
+    cfg.max_iterations = int(job["max_iterations"])
+    cfg.time_limit = max(1, int(job["time_limit_s"]))
+    cfg.rel_gap = float(job["gap_pct"]) / 100
+    cfg.max_stalled_iters = int(job["max_stalled_iterations"])
+    cfg.linearize_proximal_terms = True
+    cfg.max_solver_threads = threads
+    # each subproblem to the scenario's MIP gap: the bounds are then that loose at most
+    cfg.solver_options = f"mip_rel_gap={mip_gap_pct / 100:g}"
+    cfg.xhatshuffle = True
+    cfg.lagrangian = True
+    return cfg
+
+
+def cylinders(cfg: Any, names: list[str], creator: Any, kwargs: dict[str, Any]
+              ) -> tuple[dict, list[dict]]:
+    from mpisppy.utils import cfg_vanilla as vanilla
+
+    beans = (cfg, creator, None, names)
+    hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs)
+    spokes = [vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs),
+              vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs)]
+    return hub, spokes
+
+
+def scenario_creator(name: str, ensemble: Any) -> Any:
+    """The extensive form's scenario model, named after its future (mpi-sppy's messages
+    name the model), with a value on every here-and-now copy: a copy no constraint holds
+    (a decision this future cannot take, an offer withdrawn here) is not sent to the solver
+    before PH prices it, and mpi-sppy refuses a decision without a value."""
+    from siteopt.stochastic.scenario_model import scenario_creator as creator
+
+    m = creator(name, ensemble)
+    m.name = name
+    for var in m.here_and_now.values():
+        if var.value is None:
+            var.set_value(0, skip_validation=True)
+    return m
+
+
+def run(inputs: Any, job: dict[str, Any]) -> dict[str, Any] | None:
+    """Spin the wheel on every rank; the incumbent (decompose.Incumbent's fields) on global
+    rank 0, None on the others."""
+    started = time.perf_counter()
+    from siteopt.stochastic.futures import future_inputs
+    from siteopt.stochastic.scenario_model import ensemble, sputils
+
+    sputils()  # mpi-sppy's banner kept off stdout
+    from mpisppy.spin_the_wheel import WheelSpinner
+
+    uncertainty, solver = inputs.scenario.uncertainty, inputs.scenario.solver
+    ens = ensemble(future_inputs(inputs), uncertainty.commit_months,
+                   uncertainty.risk.cvar_alpha_pct, uncertainty.risk.cvar_weight_pct)
+    prepared = time.perf_counter()
+    cfg = config(job, solver.mip_gap_pct, solver.threads)
+    hub, spokes = cylinders(cfg, ens.names, scenario_creator, {"ensemble": ens})
+    wheel = WheelSpinner(hub, spokes)
+    with _progress_on_stderr(quiet=bool(job.get("quiet"))):
+        wheel.spin()
+    first_stage = _incumbent_first_stage(wheel)
+    if wheel.global_rank != 0:
+        return None
+    spcomm = wheel.spcomm
+    _, rel_gap = spcomm.compute_gaps()
+    return {"first_stage": first_stage,
+            "inner_bound": _finite(wheel.BestInnerBound),
+            "outer_bound": _finite(wheel.BestOuterBound),
+            "rel_gap_pct": _finite(rel_gap * 100),
+            "iterations": int(spcomm.opt._PHIter),
+            "ranks": int(spcomm.fullcomm.Get_size()),
+            "prepare_seconds": prepared - started,
+            "seconds": time.perf_counter() - started}
+
+
+@contextlib.contextmanager
+def _progress_on_stderr(quiet: bool) -> Iterator[None]:
+    """mpi-sppy's progress table on stderr (stdout may carry a --json summary), or nowhere.
+    Moved at the file-descriptor level: Pyomo's HiGHS interface captures fds 1 and 2 while
+    it solves, and a Python-level sys.stdout = sys.stderr feeds that capture its own
+    output (a deadlock)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    target = os.open(os.devnull, os.O_WRONLY) if quiet else os.dup(2)
+    os.dup2(target, 1)
+    os.close(target)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _incumbent_first_stage(wheel: Any) -> list[float] | None:
+    """The best incumbent's root-node values — here_and_now[0..K-1], then the value at risk
+    with a CVaR weight — sent to global rank 0 by the cylinder that found it (as
+    WheelSpinner.write_first_stage_solution picks it, without a file: ranks on other
+    machines share no folder)."""
+    spcomm = wheel.spcomm
+    winner = spcomm.last_ib_idx if wheel.global_rank == 0 else None
+    winner = spcomm.fullcomm.bcast(winner, root=0)
+    values = None
+    if winner is not None and wheel.strata_rank == winner and wheel.cylinder_rank == 0 \
+            and spcomm.opt.load_best_solution():
+        scenario = next(iter(spcomm.opt.local_scenarios.values()))
+        root = scenario._mpisppy_node_list[0]
+        values = [0.0 if v.value is None else float(v.value) for v in root.nonant_vardata_list]
+    found = spcomm.fullcomm.gather(values, root=0)
+    if wheel.global_rank != 0:
+        return None
+    return next((v for v in found if v is not None), None)
+
+
+def _finite(value: float) -> float | None:
+    import math
+
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def main(argv: list[str]) -> int:
+    """The job file (decompose.launch): scenario, portfolio, solver overrides, options and
+    where rank 0 writes the incumbent as JSON."""
+    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    try:
+        from siteopt.api import with_solver_options
+        from siteopt.inputs import load_inputs
+
+        portfolio = job.get("portfolio")
+        inputs = with_solver_options(
+            load_inputs(Path(job["scenario"]), Path(portfolio) if portfolio else None),
+            **job["solver"])
+        answer = run(inputs, job)
+        if answer is not None:
+            Path(job["answer"]).write_text(json.dumps(answer), encoding="utf-8")
+    except BaseException:
+        # one rank failing leaves the others waiting on it for ever: end them all
+        import traceback
+
+        from mpi4py import MPI
+
+        traceback.print_exc()
+        sys.stderr.flush()
+        MPI.COMM_WORLD.Abort(1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
