@@ -81,9 +81,13 @@ def mpiexec() -> str | None:
     return str(beside) if beside.exists() else shutil.which("mpiexec")
 
 
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
 def check_available() -> None:
     """Raise MpiUnavailable, naming the extra to install, when MPI cannot run here."""
-    if importlib.util.find_spec("mpi4py") is None:
+    if not installed("mpi4py"):
         raise MpiUnavailable(f"--decompose needs mpi4py and an MPI runtime, which are not "
                              f"installed: {MPI_EXTRA} (brings mpi4py and mpich)")
     if not under_mpi() and mpiexec() is None:

@@ -48,7 +48,28 @@ def config(job: dict[str, Any], mip_gap_pct: float, threads: int) -> Any:
     cfg.solver_options = f"mip_rel_gap={mip_gap_pct / 100:g}"
     cfg.xhatshuffle = True
     cfg.lagrangian = True
+    cfg.fixer_args()
+    cfg.fixer = bool(job.get("fixer", True))
+    cfg.add_to_config("id_fix_list_fct", description="the fixer's decisions (siteopt)",
+                      domain=None, default=whole_decisions_to_fix)
     return cfg
+
+
+FIX_AFTER = 3  # PH iterations a whole-number decision agrees across futures before it is fixed
+
+
+def whole_decisions_to_fix(scenario: Any) -> tuple[list, list]:
+    """The fixer extension's list (Watson–Woodruff): in the hub, a whole-number here-and-now
+    decision (blocks, a lease accepted) that has had the same value in every future for
+    FIX_AFTER iterations is fixed there, so PH stops re-deciding what all futures agree on
+    and converges in fewer iterations. Nothing is fixed at iteration 0 (each future alone
+    would fix "not now" for every hedge no single future takes). The Lagrangian spoke keeps
+    its own unfixed models, so the outer bound stays valid."""
+    from mpisppy.extensions.fixer import Fixer_tuple
+
+    iterk = [Fixer_tuple(var, th=0.01, nb=FIX_AFTER, lb=FIX_AFTER, ub=FIX_AFTER)
+             for var in scenario.here_and_now.values() if var.is_integer() or var.is_binary()]
+    return [], iterk
 
 
 def cylinders(cfg: Any, names: list[str], creator: Any, kwargs: dict[str, Any]
@@ -57,6 +78,8 @@ def cylinders(cfg: Any, names: list[str], creator: Any, kwargs: dict[str, Any]
 
     beans = (cfg, creator, None, names)
     hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs)
+    if cfg.fixer:
+        vanilla.add_fixer(hub, cfg)
     spokes = [vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs),
               vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs)]
     return hub, spokes
