@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,13 +160,12 @@ def launch(scenario: Path, portfolio: Path | None, solver_overrides: dict[str, A
 # -- the result folder from the incumbent ------------------------------------------------
 
 
-def solve_decomposed(inputs: Inputs, found: Incumbent, baseline: bool = True,
-                     measures: bool = True) -> Results:
+def solve_decomposed(inputs: Inputs, found: Incumbent, measures: bool = True) -> Results:
     """The extensive form's results for the incumbent's here-and-now decisions: each future
     planned alone with them fixed; the summary's objective, bound and gap are the
-    decomposition's. `baseline`, `measures`: the mining-only baseline is itself a stochastic
-    program and is left out (KPIs against it are empty); the wait-and-see and the
-    expected-value plan are solved future by future."""
+    decomposition's. The mining-only baseline is itself a stochastic program and is left
+    out (KPIs against it are empty); `measures`: the wait-and-see and the expected-value
+    plan, solved future by future."""
     from siteopt.stochastic import run
     from siteopt.stochastic.futures import future_inputs
     from siteopt.stochastic.scenario_model import ensemble
@@ -179,13 +179,19 @@ def solve_decomposed(inputs: Inputs, found: Incumbent, baseline: bool = True,
         return unsolved(inputs, _outcome(found, solver, "no_solution", []),
                         {"build": 0.0, "solve": found.seconds})
     fixed = _here_and_now(ens, found.first_stage)
-    built, outcomes = recourse(ens, fixed, solver)
     timings = {"build": found.prepare_seconds, "solve": found.seconds}
+    plans, outcomes, first = [], [], None
+    for i, (built, solved_i) in enumerate(recourse(ens, fixed, solver)):
+        outcomes.append(solved_i)
+        if solved_i.status not in ("optimal", "feasible"):
+            break
+        one = run._Solved(ens, None, None, [built] * len(ens.names), solved_i, None)
+        plans.append(run._future_results(one, i, solved_i, timings))
+        first = first if first is not None else one  # its model holds the decisions
     outcome = _outcome(found, solver, "optimal", outcomes)
-    if any(o.status not in ("optimal", "feasible") for o in outcomes):
+    if len(plans) < len(futures):
         return unsolved(inputs, dataclasses.replace(outcome, status="no_solution"), timings)
-    solved = run._Solved(ens, None, None, built, outcome, None)
-    plans = [run._future_results(solved, i, outcomes[i], timings) for i in range(len(futures))]
+    solved = dataclasses.replace(first, outcome=outcome)
     here_and_now = run._here_and_now_table(solved)
     plans = [run.with_kpis(f.inputs, plan, None) for f, plan in zip(futures, plans)]
     values = _measures(ens, solved, inputs) if measures else {}
@@ -219,23 +225,21 @@ def _here_and_now(ens: Any, first_stage: list[float]) -> np.ndarray:
     return np.maximum(np.round(values, 9), 0.0)
 
 
-def recourse(ens: Any, fixed: np.ndarray, solver: Any) -> tuple[list, list[SolveOutcome]]:
-    """Each future's own best plan (its NPV) with the here-and-now decisions at `fixed`:
-    one model at a time, as each rank of the decomposition holds it. With the value at risk
-    also fixed, a future's risk-adjusted objective only grows with its NPV, so its NPV is
-    what each future maximises."""
+def recourse(ens: Any, fixed: np.ndarray, solver: Any) -> Iterator[tuple[Any, SolveOutcome]]:
+    """Each future's own best plan (its NPV) with the here-and-now decisions at `fixed`, one
+    model at a time (memory: one future's model, not the extensive form's). With the value
+    at risk also fixed, a future's risk-adjusted objective only grows with its NPV, so its
+    NPV is what each future maximises."""
     from siteopt.stochastic.run import _fixing
     from siteopt.stochastic.scenario_model import scenario_creator
 
     risk_neutral = dataclasses.replace(ens, cvar_weight=0.0)
-    built, outcomes = [], []
     for name in ens.names:
         m = scenario_creator(name, risk_neutral)
         compiled = compile_model(m)
         changes = _fixing(compiled, {"here_and_now"}, {"here_and_now": fixed})
-        outcomes.append(solve_compiled(m, compiled, solver, changes=changes))
-        built.append(m._siteopt_built)
-    return built, outcomes
+        outcome = solve_compiled(m, compiled, solver, changes=changes)
+        yield m._siteopt_built, outcome
 
 
 def _outcome(found: Incumbent, solver: Any, status: str, outcomes: list[SolveOutcome]
@@ -273,7 +277,7 @@ def _measures(ens: Any, solved: Any, inputs: Inputs) -> dict[str, Any]:
     blocked = _cannot_follow(ens, fixed)
     if blocked:
         return {**out, "ev_plan_note": blocked}
-    built, outcomes = recourse(ens, fixed, inputs.scenario.solver)
+    outcomes = [outcome for _, outcome in recourse(ens, fixed, inputs.scenario.solver)]
     if any(o.status not in ("optimal", "feasible") for o in outcomes):
         return {**out, "ev_plan_note": "the expected-value plan's here-and-now decisions "
                                        "cannot be kept in every future"}
