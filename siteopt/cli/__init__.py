@@ -618,11 +618,14 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
 @click.option("--compare", "compare_spec", metavar="KEY=V1,V2,...",
               help="Solve every portfolio once per value of a solver key, side by side "
                    "(e.g. finance_start=true,false); prints each one's ratio to the first.")
+@click.option("--decompose", "with_decompose", is_flag=True,
+              help="With --futures: solve each portfolio by the extensive form and by "
+                   "decomposition (solve --decompose, 3 MPI ranks), side by side.")
 @_guard
 def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct: float,
           batch_count: int, workers: int, batch_repeats: int, no_workbook: bool,
           profile_dir: Path | None, wait_idle_s: float, variants: str,
-          futures_spec: str | None, compare_spec: str | None) -> None:
+          futures_spec: str | None, compare_spec: str | None, with_decompose: bool) -> None:
     """Benchmark build, HiGHS, extract and write times on synthetic portfolios.
 
     Each size and seed is a seeded synthetic portfolio written as CSV and solved (plan only,
@@ -652,6 +655,11 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
                                      f"(found {futures_spec!r})", param_hint="--futures")
         chosen_variants = tuple(f"{v}@{n}" for v in chosen_variants for n in counts)
     candidates = _bench_candidates(compare_spec)
+    if with_decompose:
+        if not futures_spec or candidates:
+            raise click.UsageError("--decompose compares the extensive form and the "
+                                   "decomposition: give --futures, without --compare")
+        candidates = {"extensive form": {}, b.DECOMPOSE: {b.DECOMPOSE: True}}
 
     chosen = [s.strip().upper() for s in sizes.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in b.SIZES]

@@ -36,8 +36,9 @@ from siteopt.solve import SolveOutcome, compile_model, solve_compiled
 MPI_EXTRA = "pip install 'siteopt[mpi]'"
 CYLINDERS = 3  # PH hub, xhat spoke, Lagrangian spoke: mpi-sppy needs a multiple of 3 ranks
 # environment variables an MPI launcher sets for its ranks (MPICH/hydra and srun --mpi=pmi2:
-# PMI_SIZE; Open MPI: OMPI_COMM_WORLD_SIZE; Intel MPI/hydra: MPI_LOCALNRANKS)
-_WORLD_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE")
+# PMI_SIZE; Open MPI: OMPI_COMM_WORLD_SIZE; Intel MPI/hydra: MPI_LOCALNRANKS; srun:
+# SLURM_STEP_NUM_TASKS)
+_WORLD_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "SLURM_STEP_NUM_TASKS")
 
 
 class MpiUnavailable(RuntimeError):
