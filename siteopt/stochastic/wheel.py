@@ -80,12 +80,42 @@ def cylinders(cfg: Any, names: list[str], creator: Any, kwargs: dict[str, Any]
     hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs)
     if cfg.fixer:
         vanilla.add_fixer(hub, cfg)
-    spokes = [vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs),
+    average = average_scenario_creator if kwargs.get("average") is not None else None
+    cfg.xhatshuffle_try_jensens_first = average is not None
+    spokes = [vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs,
+                                        average_scenario_creator=average),
               vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs)]
     return hub, spokes
 
 
-def scenario_creator(name: str, ensemble: Any) -> Any:
+def average_ensemble(inputs: Any, ens: Any) -> Any:
+    """The average future (solve --expected-value's) with the ensemble's here-and-now
+    decisions, for the xhat spoke's first candidate: the expected-value plan's decisions
+    fixed in every future (mpi-sppy's "Jensen" start). When every future can follow it,
+    that plan is an incumbent before PH's first iteration. None when the futures cannot be
+    averaged (changes to a whole table)."""
+    import dataclasses
+
+    from siteopt.inputs.errors import InputError
+    from siteopt.model import prepare
+    from siteopt.stochastic.futures import FutureInputs, expected_value_inputs
+    from siteopt.stochastic.here_and_now import decisions
+
+    try:
+        average = expected_value_inputs(inputs, list(ens.futures))
+    except InputError:
+        return None
+    data = dataclasses.replace(prepare(average), fixed_before=ens.commit_months)
+    return dataclasses.replace(
+        ens, futures=(FutureInputs("average", 1.0, average, ()),), data=(data,),
+        present=(frozenset(decisions(data, ens.commit_months)),))
+
+
+def average_scenario_creator(_name: str, ensemble: Any, average: Any) -> Any:
+    return scenario_creator("future_0", average)
+
+
+def scenario_creator(name: str, ensemble: Any, average: Any = None) -> Any:
     """The extensive form's scenario model, named after its future (mpi-sppy's messages
     name the model), with a value on every here-and-now copy: a copy no constraint holds
     (a decision this future cannot take, an offer withdrawn here) is not sent to the solver
@@ -115,7 +145,9 @@ def run(inputs: Any, job: dict[str, Any]) -> dict[str, Any] | None:
                    uncertainty.risk.cvar_alpha_pct, uncertainty.risk.cvar_weight_pct)
     prepared = time.perf_counter()
     cfg = config(job, solver.mip_gap_pct, solver.threads)
-    hub, spokes = cylinders(cfg, ens.names, scenario_creator, {"ensemble": ens})
+    kwargs = {"ensemble": ens, "average": average_ensemble(inputs, ens)
+              if job.get("average_first", True) else None}
+    hub, spokes = cylinders(cfg, ens.names, scenario_creator, kwargs)
     wheel = WheelSpinner(hub, spokes)
     with _progress_on_stderr(quiet=bool(job.get("quiet"))):
         wheel.spin()
