@@ -352,7 +352,21 @@ def _decomposed(inputs: Any, scenario: Path, portfolio: Path | None, ranks: int,
     except MpiUnavailable as exc:
         _err(f"Cannot decompose: {exc}.")
         sys.exit(EXIT_USAGE)
-    return None if found is None else solve_decomposed(inputs, found)
+    if found is None:
+        return None
+    results = solve_decomposed(inputs, found)
+    run = results.summary.get("stochastic", {}).get("decomposition")
+    if run:
+        def musd(usd: float | None) -> str:
+            return "—" if usd is None else f"{usd / 1e6:,.1f} M USD"
+
+        gap = "—" if run["gap_pct"] is None else f"{run['gap_pct']:.2f} %"
+        _note(f"Decomposition: {run['iterations']} PH iterations on {run['ranks']} ranks in "
+              f"{run['seconds']:.0f} s; incumbent objective "
+              f"{musd(run['incumbent_objective_usd'])}, outer bound "
+              f"{musd(run['outer_bound_usd'])}, gap {gap}; expected NPV "
+              f"{musd(results.summary['stochastic']['expected_npv_usd'])}.")
+    return results
 
 
 # the list of files comes from the output contract, so the help cannot fall behind the writers
