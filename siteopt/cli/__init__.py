@@ -683,13 +683,19 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
     if profile_dir is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
 
+    finished: list[dict[str, Any]] = []
+
     def progress(row: dict[str, Any]) -> None:
         what = " ".join(str(x) for x in (row["size"], row.get("variant"), row.get("candidate"))
                         if x and x != "plan")
-        _err(f"  {what} seed {row['seed']}: {row['status']}, total "
+        gap = row.get("mip_gap_pct")
+        _err(f"  {what} seed {row['seed']}: {row['status']}"
+             f"{'' if gap is None else f' (gap {gap:.2f} %)'}, total "
              f"{row.get('total_s') or 0:.1f} s (HiGHS {row.get('highs_s') or 0:.1f} s), "
              f"peak {row.get('peak_mb') or 0:.0f} MB, other load "
              f"{row.get('others_cores') or 0:.1f} cores {row.get('error') or ''}".rstrip())
+        finished.append(row)  # written as it comes: a run stopped halfway keeps its rows
+        b.write_rows(finished, output, b.RUN_COLUMNS)
 
     _note(f"Benchmark: sizes {', '.join(chosen)}, {seeds} seed(s) each, time limit "
           f"{time_limit_s:g} s, gap {mip_gap_pct:g} %")
