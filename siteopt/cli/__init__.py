@@ -280,12 +280,19 @@ def schema(fmt: str) -> None:
 @click.option("--solver-log", metavar="-|NAME.log", callback=_solver_log_target,
               help="HiGHS's log: - for stderr, or a file name written into OUTDIR with the "
                    "results (e.g. highs.log).")
+@click.option("--decompose", is_flag=True,
+              help="With an uncertainty section: progressive hedging over MPI (mpi-sppy) "
+                   "instead of the extensive form; stops at the MIP gap or the time limit. "
+                   "Needs pip install 'siteopt[mpi]'.")
+@click.option("--ranks", type=click.IntRange(min=3), default=3, show_default=True,
+              help="With --decompose: MPI ranks to launch (a multiple of 3); ignored when "
+                   "siteopt is already started by mpiexec/srun.")
 @PORTFOLIO
 @_guard
 def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
           time_limit_s: float | None, threads: int | None, as_json: bool,
           no_workbook: bool, expected_value: bool, solver_log: str | None,
-          portfolio: Path | None) -> None:
+          decompose: bool, ranks: int, portfolio: Path | None) -> None:
     """Solve a scenario: which MW mine, which convert when, which offers to sign.
 
     Writes to OUTDIR: {result_files}.
@@ -308,6 +315,9 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
     uncertainty = inputs.scenario.uncertainty
     if expected_value:
         inputs = expected_value_scenario(inputs)
+    if decompose and (expected_value or uncertainty is None):
+        raise click.UsageError("--decompose solves a scenario with an uncertainty section "
+                               "(and not with --expected-value)")
     outdir = outdir or Path("out") / inputs.scenario.name
     check_outdir(outdir)  # before minutes of solving: may it be replaced, can it be written?
     futures = "" if expected_value or uncertainty is None else \
@@ -319,8 +329,13 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
 
     log = SolverLog(solver_log) if solver_log else None
     with solver_talk(log, _quiet()):
-        results = solve_inputs(inputs)
-        results = _explain_declines(inputs, results)
+        if decompose:
+            results = _decomposed(inputs, scenario, portfolio, ranks, mip_gap_pct=mip_gap_pct,
+                                  time_limit_s=time_limit_s, threads=threads)
+            if results is None:
+                return  # one MPI rank of several: rank 0 writes the results
+        else:
+            results = _explain_declines(inputs, solve_inputs(inputs))
     _write_run(results, outdir, no_workbook, as_json, f"Scenario {inputs.scenario.name} is "
                                                       f"infeasible: no plan meets every "
                                                       f"requirement.", log)
@@ -343,6 +358,40 @@ def _explain_declines(inputs: Any, results: Any) -> Any:
         _note(f"Solving the plan with {', '.join(unexplained[:3])} forced in, to say why "
               f"{'it is' if len(unexplained) == 1 else 'they are'} declined...")
     return explain_declines(inputs, results) if unexplained else results
+
+
+def _decomposed(inputs: Any, scenario: Path, portfolio: Path | None, ranks: int,
+                **solver_overrides: Any) -> Any:
+    """The stochastic plan by decomposition (siteopt.stochastic.decompose); None on the MPI
+    ranks other than 0. Without MPI: a message naming the extra to install, exit 2."""
+    from siteopt.stochastic.decompose import (
+        Decomposition,
+        MpiUnavailable,
+        incumbent,
+        solve_decomposed,
+    )
+
+    try:
+        found = incumbent(inputs, scenario, portfolio, solver_overrides,
+                          Decomposition(ranks=ranks), quiet=_quiet())
+    except MpiUnavailable as exc:
+        _err(f"Cannot decompose: {exc}.")
+        sys.exit(EXIT_USAGE)
+    if found is None:
+        return None
+    results = solve_decomposed(inputs, found)
+    run = results.summary.get("stochastic", {}).get("decomposition")
+    if run:
+        def musd(usd: float | None) -> str:
+            return "—" if usd is None else f"{usd / 1e6:,.1f} M USD"
+
+        gap = "—" if run["gap_pct"] is None else f"{run['gap_pct']:.2f} %"
+        _note(f"Decomposition: {run['iterations']} PH iterations on {run['ranks']} ranks in "
+              f"{run['seconds']:.0f} s; incumbent objective "
+              f"{musd(run['incumbent_objective_usd'])}, outer bound "
+              f"{musd(run['outer_bound_usd'])}, gap {gap}; expected NPV "
+              f"{musd(results.summary['stochastic']['expected_npv_usd'])}.")
+    return results
 
 
 # the list of files comes from the output contract, so the help cannot fall behind the writers
@@ -637,11 +686,14 @@ def sweep(scenario: Path, specs: tuple[str, ...], mode: str, outdir: Path | None
 @click.option("--compare", "compare_spec", metavar="KEY=V1,V2,...",
               help="Solve every portfolio once per value of a solver key, side by side "
                    "(e.g. finance_start=true,false); prints each one's ratio to the first.")
+@click.option("--decompose", "with_decompose", is_flag=True,
+              help="With --futures: solve each portfolio by the extensive form and by "
+                   "decomposition (solve --decompose, 3 MPI ranks), side by side.")
 @_guard
 def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct: float,
           batch_count: int, workers: int, batch_repeats: int, no_workbook: bool,
           profile_dir: Path | None, wait_idle_s: float, variants: str,
-          futures_spec: str | None, compare_spec: str | None) -> None:
+          futures_spec: str | None, compare_spec: str | None, with_decompose: bool) -> None:
     """Benchmark build, HiGHS, extract and write times on synthetic portfolios.
 
     Each size and seed is a seeded synthetic portfolio written as CSV and solved (plan only,
@@ -671,6 +723,11 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
                                      f"(found {futures_spec!r})", param_hint="--futures")
         chosen_variants = tuple(f"{v}@{n}" for v in chosen_variants for n in counts)
     candidates = _bench_candidates(compare_spec)
+    if with_decompose:
+        if not futures_spec or candidates:
+            raise click.UsageError("--decompose compares the extensive form and the "
+                                   "decomposition: give --futures, without --compare")
+        candidates = {"extensive form": {}, b.DECOMPOSE: {b.DECOMPOSE: True}}
 
     chosen = [s.strip().upper() for s in sizes.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in b.SIZES]
@@ -680,13 +737,19 @@ def bench(sizes: str, seeds: int, output: Path, time_limit_s: float, mip_gap_pct
     if profile_dir is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
 
+    finished: list[dict[str, Any]] = []
+
     def progress(row: dict[str, Any]) -> None:
         what = " ".join(str(x) for x in (row["size"], row.get("variant"), row.get("candidate"))
                         if x and x != "plan")
-        _err(f"  {what} seed {row['seed']}: {row['status']}, total "
+        gap = row.get("mip_gap_pct")
+        _err(f"  {what} seed {row['seed']}: {row['status']}"
+             f"{'' if gap is None else f' (gap {gap:.2f} %)'}, total "
              f"{row.get('total_s') or 0:.1f} s (HiGHS {row.get('highs_s') or 0:.1f} s), "
              f"peak {row.get('peak_mb') or 0:.0f} MB, other load "
              f"{row.get('others_cores') or 0:.1f} cores {row.get('error') or ''}".rstrip())
+        finished.append(row)  # written as it comes: a run stopped halfway keeps its rows
+        b.write_rows(finished, output, b.RUN_COLUMNS)
 
     _note(f"Benchmark: sizes {', '.join(chosen)}, {seeds} seed(s) each, time limit "
           f"{time_limit_s:g} s, gap {mip_gap_pct:g} %")

@@ -17,6 +17,7 @@ from siteopt.runs.bench.report import (
 )
 from siteopt.runs.bench.runner import (
     BATCH_COLUMNS,
+    DECOMPOSE,
     RUN_COLUMNS,
     bench_batch,
     bench_sizes,
@@ -38,7 +39,8 @@ from siteopt.runs.bench.synthetic import (
 )
 
 __all__ = [
-    "BASE_FINANCE", "BASE_MARKET", "BATCH_COLUMNS", "RUN_COLUMNS", "SIZES", "Size", "Synthetic",
+    "BASE_FINANCE", "BASE_MARKET", "BATCH_COLUMNS", "DECOMPOSE", "RUN_COLUMNS", "SIZES", "Size",
+    "Synthetic",
     "batch_scenarios", "batch_speedup", "bench_batch", "bench_sizes", "generate", "machine",
     "month_offset", "print_summary", "profile_hot_spots", "read_rows", "ready_month",
     "run_one", "source_version", "summarize", "summary_markdown", "undeliverable_signed",

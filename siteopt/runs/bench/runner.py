@@ -39,7 +39,11 @@ RUN_COLUMNS = [
     "workbook_s",
     "total_s", "outside_highs_pct", "wall_s", "import_s", "cpu_s", "peak_mb",
     "busy_cores_before", "others_cores", "error",
+    # a decomposed run (candidate `decompose`): its outer bound, PH iterations, the largest
+    # MPI rank's peak memory and the per-future re-solves after PH
+    "best_bound_usd", "iterations", "rank_peak_mb", "recourse_s",
 ]
+DECOMPOSE = "decompose"  # the candidate that solves by decomposition, not by a solver key
 BATCH_COLUMNS = ["repeat", "scenarios", "workers", "runner", "seconds", "speedup", "solved",
                  "statuses", "highs_s_sum", "tasks_s_sum", "cpu_s", "busy_cores_before",
                  "others_cores", "mip_gap_pct", "time_limit_s"]
@@ -125,7 +129,7 @@ def source_version() -> str:
 
 
 def run_one(scenario_path: Path, outdir: Path, workbook: bool = True,
-            profile: Path | None = None) -> dict[str, Any]:
+            profile: Path | None = None, decompose: bool = False) -> dict[str, Any]:
     """Solve one scenario as `siteopt solve` does (plan only) and time every stage. Meant to
     run in a fresh process, so that its imports and peak memory are this run's own."""
     started = time.perf_counter()
@@ -148,7 +152,12 @@ def run_one(scenario_path: Path, outdir: Path, workbook: bool = True,
     t = time.perf_counter()
     inputs = load_inputs(scenario_path)
     loaded = time.perf_counter()
-    if inputs.scenario.uncertainty is not None:  # the extensive form alone: no measures
+    if decompose:  # mpi-sppy on 3 local ranks, then the futures re-solved: no measures
+        from siteopt.stochastic.decompose import Decomposition, incumbent, solve_decomposed
+
+        found = incumbent(inputs, scenario_path, None, {}, Decomposition(), quiet=True)
+        results = solve_decomposed(inputs, found, measures=False)
+    elif inputs.scenario.uncertainty is not None:  # the extensive form alone: no measures
         from siteopt.stochastic.run import solve_stochastic
 
         results = solve_stochastic(inputs, baseline=False, measures=False, on_stage=on_stage)
@@ -194,7 +203,21 @@ def run_one(scenario_path: Path, outdir: Path, workbook: bool = True,
         "workbook_s": workbook_done - written if workbook else None,
         "total_s": total, "outside_highs_pct": 100 * (total - highs) / total if total else None,
         "import_s": imported - started, "peak_mb": _peak_mb(), "error": "",
+        **_decomposed_columns(summary),
     }
+
+
+def _decomposed_columns(summary: dict[str, Any]) -> dict[str, Any]:
+    import resource
+
+    run = (summary.get("stochastic") or {}).get("decomposition")
+    if not run:
+        return {"best_bound_usd": summary.get("best_bound_usd")}
+    # the ranks are mpiexec's children: the largest one's peak, as the kernel kept it
+    ranks = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"best_bound_usd": summary.get("best_bound_usd"), "iterations": run["iterations"],
+            "rank_peak_mb": ranks / (1024 * 1024) if sys.platform == "darwin" else ranks / 1024,
+            "recourse_s": run["recourse_seconds"]}
 
 
 def _compile_seconds(build_s: float, stages: dict[str, float]) -> float | None:
@@ -209,14 +232,16 @@ def child_main(argv: list[str]) -> None:
     """The child's side of the protocol: one JSON argument in, one marked JSON line out."""
     args = json.loads(argv[0])
     row = run_one(Path(args["scenario"]), Path(args["outdir"]), workbook=args["workbook"],
-                  profile=Path(args["profile"]) if args.get("profile") else None)
+                  profile=Path(args["profile"]) if args.get("profile") else None,
+                  decompose=bool(args.get("decompose")))
     sys.stdout.write("\n" + CHILD_MARK + json.dumps(row) + "\n")
 
 
 def _run_in_subprocess(scenario: Path, outdir: Path, workbook: bool, timeout_s: float,
-                       profile: Path | None = None) -> dict[str, Any]:
+                       profile: Path | None = None, decompose: bool = False) -> dict[str, Any]:
     payload = json.dumps({"scenario": str(scenario), "outdir": str(outdir),
-                          "workbook": workbook, "profile": str(profile) if profile else None})
+                          "workbook": workbook, "profile": str(profile) if profile else None,
+                          "decompose": decompose})
     load = _Load()
     try:
         done = subprocess.run([sys.executable, "-m", "siteopt.runs.bench", "--child", payload],
@@ -257,9 +282,11 @@ def bench_sizes(sizes: list[str], seeds: int = 3, time_limit_s: float = 120.0,
                     names = list(candidates)
                     for name in names if seed % 2 else names[::-1]:
                         folder = Path(tmp) / f"{size}-{seed}-{variant}-{name or 'run'}"
+                        settings = {k: v for k, v in candidates[name].items()
+                                    if k != DECOMPOSE}
                         scenario = write_synthetic(portfolio, folder, threads=1,
                                                    time_limit_s=time_limit_s,
-                                                   mip_gap_pct=mip_gap_pct, **candidates[name])
+                                                   mip_gap_pct=mip_gap_pct, **settings)
                         profile = profile_dir / f"{folder.name}.prof" if profile_dir else None
                         busy = _busy_before(wait_idle_s)
                         row = {"size": size, "variant": variant, "candidate": name,
@@ -267,7 +294,8 @@ def bench_sizes(sizes: list[str], seeds: int = 3, time_limit_s: float = 120.0,
                                "time_limit_s": time_limit_s, "busy_cores_before": busy,
                                **_run_in_subprocess(scenario, folder / "out", workbook,
                                                     timeout_s=max(900.0, 10 * time_limit_s),
-                                                    profile=profile)}
+                                                    profile=profile,
+                                                    decompose=DECOMPOSE in candidates[name])}
                         rows.append({c: row.get(c) for c in RUN_COLUMNS})
                         if on_row:
                             on_row(rows[-1])
