@@ -74,13 +74,17 @@ def test_decomposed_plan_commits_what_the_extensive_form_commits(case, tmp_path)
 
 @needs_mpi
 def test_under_mpiexec_the_ranks_run_in_place_and_rank_0_writes(case, tmp_path):
-    """As on a cluster (srun/mpiexec starting siteopt itself): no second launch."""
+    """As on a cluster (srun/mpiexec starting siteopt itself): no second launch, and
+    nothing of mpi-sppy's (its hub.log, xhatclp.log …) left in the working folder."""
     scenario = _three(case)
+    work = tmp_path / "work"
+    work.mkdir()
     done = subprocess.run([decompose.mpiexec(), "-n", "3", sys.executable, "-m", "siteopt",
                            "-q", "solve", str(scenario), "-o", str(tmp_path / "dec"),
                            "--no-workbook", "--decompose"],
-                          capture_output=True, text=True, timeout=600, check=False)
+                          capture_output=True, text=True, timeout=600, check=False, cwd=work)
     assert done.returncode == 0, done.stderr
+    assert list(work.iterdir()) == []
     summary = json.loads((tmp_path / "dec" / "summary.json").read_text(encoding="utf-8"))
     assert summary["stochastic"]["decomposition"]["ranks"] == 3
     assert len(pd.read_csv(tmp_path / "dec" / "here_and_now.csv")) == 2

@@ -132,6 +132,7 @@ def scenario_creator(name: str, ensemble: Any, average: Any = None) -> Any:
 
 # mpi-sppy modules that open a log file in the working directory when first imported
 _LOGGING_MODULES = ("mpisppy.cylinders.hub", "mpisppy.cylinders.xhatshufflelooper_bounder",
+                    "mpisppy.cylinders.xhatlooper_bounder", "mpisppy.cylinders.slam_heuristic",
                     "mpisppy.utils.xhat_eval", "mpisppy.utils.cfg_vanilla")
 
 
