@@ -197,6 +197,7 @@ def test_a_withdrawn_offer_is_never_taken(case):
     assert results.futures["gone"].summary["audit"]["passed"]
 
 
+@pytest.mark.slow  # half a minute of the 2-core suite: `make test-all` solves it end to end
 def test_the_shipped_uncertain_scenario_solves_from_the_cli(tmp_path):
     """scenarios/uncertain.yaml end to end: exit 0, the folder with every future, the
     Uncertainty sheet, here-and-now decisions identical in the written futures."""
