@@ -281,6 +281,20 @@ def _worker_count(client: Any) -> int:
         return 0
 
 
+def reachable_scheduler(scheduler: str) -> str:
+    """The scheduler's address, checked and reached; InputError (located at --scheduler)
+    when it is malformed or no scheduler answers there."""
+    try:
+        address = check_scheduler_address(scheduler)
+    except ValueError as exc:
+        raise InputError([Problem(f"--scheduler {scheduler}", str(exc))]) from None
+    unreachable = _reachable(address)
+    if unreachable:
+        raise InputError([Problem(f"--scheduler {scheduler}",
+                                  f"cannot reach the Dask scheduler ({unreachable})")])
+    return address
+
+
 def _run_dask(tasks: list[Task], scheduler: str, fail_fast: bool, notify: Callback,
               worker_timeout_s: float) -> Iterable[dict[str, Any]]:
     try:
@@ -290,14 +304,7 @@ def _run_dask(tasks: list[Task], scheduler: str, fail_fast: bool, notify: Callba
                                                  "'siteopt[dask]'")]) from None
     if not tasks:
         return
-    try:
-        address = check_scheduler_address(scheduler)
-    except ValueError as exc:
-        raise InputError([Problem(f"--scheduler {scheduler}", str(exc))]) from None
-    unreachable = _reachable(address)
-    if unreachable:
-        raise InputError([Problem(f"--scheduler {scheduler}",
-                                  f"cannot reach the Dask scheduler ({unreachable})")])
+    address = reachable_scheduler(scheduler)
     try:
         client = Client(address, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError) as exc:

@@ -276,21 +276,14 @@ def _answers(jobs: list[FutureJob], workers: int, scheduler: str | None, spawn: 
 
 def _dask_answers(jobs: list[FutureJob], scheduler: str
                   ) -> Iterable[tuple[FutureJob, dict[str, Any]]]:
-    from siteopt.runs.batch import _reachable, check_scheduler_address
+    from siteopt.runs.batch import reachable_scheduler
 
     try:
         from distributed import Client
     except ImportError:
         raise InputError([Problem("--scheduler", "Dask is not installed: pip install "
                                                  "'siteopt[dask]'")]) from None
-    try:
-        address = check_scheduler_address(scheduler)
-    except ValueError as exc:
-        raise InputError([Problem(f"--scheduler {scheduler}", str(exc))]) from None
-    unreachable = _reachable(address)
-    if unreachable:
-        raise InputError([Problem(f"--scheduler {scheduler}",
-                                  f"cannot reach the Dask scheduler ({unreachable})")])
+    address = reachable_scheduler(scheduler)
     client = Client(address, timeout="20s", set_as_default=False)
     try:
         futures = client.map(evaluate_future, jobs, pure=False,
