@@ -148,6 +148,26 @@ def test_a_running_lease_ends_inside_the_horizon_and_frees_its_hall(case):
     assert column(r, "capex_usd") == [0.0] * 12
 
 
+@pytest.mark.parametrize("spot", [{}, {"hpc_spot_rate_usd_per_kw_month": 200,
+                                      "hpc_spot_share_pct": 50}], ids=["no-spot", "spot"])
+def test_a_hall_held_empty_after_a_lease_is_re_let_only_after_its_vacant_months(case, spot):
+    """As above, but the hall stays empty 3 months after O1 ends (vacant_months_after_end 3,
+    as after a tenant's default): Apr–Jun no lease and no spot sale may use it, so O2 starts
+    in July; hpc_max_it_mw 10 leaves no room for a new block.
+
+    rent 3 × 1,500,000 + 6 × 1,500,000 = 13,500,000; mining 31,937,500 → 45,437,500 (the
+    spot market, at 200 USD/kW-month, would have let 5 MW of the empty hall for 3 × 1,000,000).
+    """
+    r = solve(case, campuses=[{"hpc_ready_it_mw": 10, "hpc_max_it_mw": 10}],
+              offers=[{**RUNNING, "term_months": 9, "vacant_months_after_end": 3},
+                      {"offer_id": "O2", "earliest_start": "2027-04"}], market=spot)
+    assert npv(r) == pytest.approx(45_437_500.00, abs=0.01)
+    assert lease(r, "O2") == (True, "C1", "2027-07")
+    assert column(r, "it_leased_mw") == [10.0] * 3 + [0.0] * 3 + [10.0] * 6
+    assert column(r, "spot_mw") == pytest.approx([0.0] * 12, abs=1e-9)
+    assert r.summary["audit"]["passed"], r.summary["audit"]
+
+
 def test_a_prepayment_received_before_the_horizon_is_credited_inside_it(case):
     """Running O1 with a 3,000,000 prepayment credited over 12 months from 2026-07: the credit
     250,000 a month reduces cash rent in Jan–Jun 2027; the prepayment itself was received

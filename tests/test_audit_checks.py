@@ -190,6 +190,23 @@ def test_leases_catch_leased_mw_the_leases_do_not_explain(case):
         + [0.0] * 3
 
 
+@pytest.mark.parametrize(("vacant", "caught"), [(0, False), (1, True)])
+def test_leases_catch_a_hall_re_let_while_it_is_held_empty(case, vacant, caught):
+    """O1 leases the hall built Jan–Jun for Jul–Sep, O2 re-lets it Oct–Dec. With O1's hall
+    held empty one month after its end (vacant_months_after_end 1), October has 10 IT MW
+    leased plus 10 held empty on 10 ready: caught; the spot check then sees no free MW."""
+    offers = [{**RELET[0], "tenant_capex_pct": 0, "vacant_months_after_end": vacant},
+              {**RELET[1], "tenant_capex_pct": 0}]
+    plan = read_plan(inputs_of(case, offers=offers), campus_month(it_leased_mw=READY),
+                     pd.DataFrame([lease_row("O1", "2027-07"), lease_row("O2", "2027-10")]))
+    capacity, _ = check_conversion(plan)
+    cash, problems = check_leases(plan, capacity)
+    held = "C1 2027-10: leased (or held empty after a lease) IT MW exceeds ready IT MW"
+    assert problems == ([held] if caught else [])
+    assert cash.leased.tolist() == READY
+    assert cash.occupied.tolist() == READY[:9] + [10.0 + 10.0 * vacant] + READY[10:]
+
+
 def test_leases_catch_a_withdrawn_offer_taken(case):
     """O1 withdrawn (a future where the tenant walked away), yet the table leases it."""
     for withdrawn, caught in (("false", False), ("true", True)):

@@ -128,6 +128,18 @@ def test_slips_withdrawals_and_defaults_happen_as_often_as_given(case):
     assert {t for t in terms if t is not None} <= set(range(13, 24))  # 2027-02 .. 2027-12
 
 
+def test_a_default_with_recovery_months_keeps_the_hall_empty_that_long(case):
+    inputs = load_inputs(_case(case, {"count": 1}))
+    sample = Sample(count=400, seed=3, tenant_default={"pct_per_year": 50, "recovery_months": 6})
+    drawn = sampling.draws(inputs, sample, "uncertainty.sample")
+    changes = [{c.target: c.value for c in d.changes} for d in drawn]
+    defaulted = [c for c in changes if "offers.term_months" in c]
+    assert 0 < len(defaulted) < len(changes)
+    assert all(c.get("offers.vacant_months_after_end") == 6 for c in defaulted)
+    assert not any("offers.vacant_months_after_end" in c for c in changes
+                   if "offers.term_months" not in c)
+
+
 def test_a_sampled_plan_writes_its_futures_and_they_read_back_as_paths(case, tmp_path):
     sample = {"count": 3, "seed": 2, "btc_price": {"vol_pct_per_year": 50},
               "network_hashrate": {"vol_pct_per_year": 10, "correlation_with_btc": 0.5},
@@ -183,8 +195,8 @@ def test_the_expected_value_scenario_takes_the_mean_path(case):
      "uncertainty.sample.offer_withdrawn_pct.O1", "must be between 0 and 100 %"),
     ({"count": 2, "offer_withdrawn_pct": {"R1": 10}},
      "uncertainty.sample.offer_withdrawn_pct.R1", "a signed lease cannot be withdrawn"),
-    ({"count": 2, "tenant_default": {"pct_per_year": 2, "recovery_months": 6}},
-     "uncertainty.sample.tenant_default.recovery_months", "not modelled yet"),
+    ({"count": 2, "tenant_default": {"pct_per_year": 2, "recovery_months": 121}},
+     "uncertainty.sample.tenant_default.recovery_months", "must be between 0 and 120"),
 ])
 def test_every_sample_parameter_is_checked_where_it_is_given(case, sample, where, message):
     with pytest.raises(InputError) as err:

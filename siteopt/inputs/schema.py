@@ -320,6 +320,11 @@ OFFERS = Table(
                "When the lease is (or was) signed: the prepayment is received then; before "
                "the horizon = already received. Empty = the horizon's first month.",
                required=False),
+        Column("vacant_months_after_end", "int", "months",
+               "Months the hall stays empty after the lease ends before another lease or "
+               "the spot market may use it (a defaulted tenant's equipment removed, the hall "
+               "recommissioned); it keeps paying HPC opex.", ge=0, le=120, required=False,
+               default=0),
         Column("withdrawn", "bool", "true/false",
                "The offer does not exist (a future of uncertainty.scenarios in which the "
                "tenant walks away): never taken. A signed lease cannot be withdrawn.",

@@ -1,7 +1,9 @@
 r"""Leases family: which offers are accepted, where and from when, and the cash they bring.
 
 An offer o delivers phases k of W_{o,k} IT MW at a_{o,k} months after its start s (one phase
-of W_o at 0 when no ramp is given) and ends T_o months after s.
+of W_o at 0 when no ramp is given) and ends T_o months after s; its hall is free for another
+lease or the spot market V_o months later (vacant_months_after_end, 0 unless a tenant's
+default leaves the hall to be recommissioned): Q_{c,t} counts IT MW leased or so held empty.
 
 .. math::
 
@@ -15,6 +17,8 @@ of W_o at 0 when no ramp is given) and ends T_o months after s.
     \text{split\_mw\_adds\_up}: \sum_c b_c N_{o,k,c,s} = W_{o,k} Y_{o,s}
 
     \text{it\_leased\_balance}: Q_{c,t} = Q_{c,t-1} + \text{delivered}_{c,t} - \text{ended}_{c,t}
+
+    \text{ended}_{c,t} = \sum_{o,s:\, s + T_o + V_o = t} W_o A_{o,c,s} \;\text{(split blocks alike)}
 
     \text{leases\_within\_ready\_capacity}: Q_{c,t} \le R_{c,t}
 
@@ -118,8 +122,9 @@ def define_leases(m: pyo.ConcreteModel, data: ModelData, cash: CashLedger) -> No
         term = int(offers.at[unit.offer_id, "term_months"])
         for mw, after in unit.phases:
             delivered[unit.campus_id, unit.delivery_month(after, horizon)].append(mw * unit.var)
-        if unit.start + term < horizon:
-            ended[unit.campus_id, unit.start + term].append(unit.total_mw * unit.var)
+        freed = unit.start + term + int(offers.at[unit.offer_id, "vacant_months_after_end"])
+        if freed < horizon:
+            ended[unit.campus_id, freed].append(unit.total_mw * unit.var)
 
     @m.Constraint(m.CAMPUS_MONTHS, doc="IT MW leased: deliveries add, lease ends remove [IT MW]")
     def it_leased_balance(m, c, t):

@@ -16,7 +16,8 @@ so E[S(m)] = B(m). The network hashrate moves the same way around its own path w
 shocks ρ Z_m + √(1−ρ²) Z'_m (ρ = correlation_with_btc). A campus's permit slips k months
 with the probability given for k; an offer is withdrawn with its probability; with
 `tenant_default`, a running lease's tenant defaults in month m with the monthly hazard
-h = 1 − (1 − p)^{1/12} of the annual rate p (first default month: geometric).
+h = 1 − (1 − p)^{1/12} of the annual rate p (first default month: geometric); its hall then
+stays empty for `recovery_months` before it can be re-let (offers.vacant_months_after_end).
 """
 
 from __future__ import annotations
@@ -105,12 +106,6 @@ def _check_names(inputs: Inputs, sample: Sample, where: str, problems: Problems)
         elif bool(offers.at[offer, "signed"]):
             problems.add(f"{where}.offer_withdrawn_pct.{offer}",
                          "a signed lease cannot be withdrawn (expected an offer not signed)")
-    default = sample.tenant_default
-    if default is not None and default.recovery_months > 0:
-        problems.add(f"{where}.tenant_default.recovery_months",
-                     f"a hall kept empty after a default is not modelled yet: a defaulted "
-                     f"lease's hall can be re-let at once (expected 0, got "
-                     f"{default.recovery_months})")
     market = inputs.scenario.market
     for key in ("btc_price", "network_hashrate"):
         if getattr(sample, key) is not None and market.hashprice_usd_per_ph_day is not None:
@@ -148,7 +143,8 @@ def _offer_changes(sample: Sample, rng: np.random.Generator) -> list[list[Overri
 def _default_changes(inputs: Inputs, sample: Sample, rng: np.random.Generator
                      ) -> list[list[Override]]:
     """A running lease whose tenant defaults in month m ≥ 1 of the horizon ends there: its
-    term is cut to the months it ran (the hall is then free to re-let or stays idle)."""
+    term is cut to the months it ran, and its hall stays empty for recovery_months (then it
+    is free to re-let, or stays idle)."""
     first = parse_month(inputs.scenario.horizon.start)
     months = inputs.scenario.horizon.months
     running = running_offer_ids(inputs.offers, first)
@@ -156,6 +152,7 @@ def _default_changes(inputs: Inputs, sample: Sample, rng: np.random.Generator
     if sample.tenant_default is None:
         return out
     p = sample.tenant_default.pct_per_year / 100
+    recovery = sample.tenant_default.recovery_months
     hazard = 1 - (1 - p) ** MONTH_YEARS
     # month of the first default counted from month 1 (month 0 is today: no default)
     first_default = rng.geometric(hazard, (sample.count, len(running))) if hazard > 0 else \
@@ -167,6 +164,9 @@ def _default_changes(inputs: Inputs, sample: Sample, rng: np.random.Generator
             end = first + int(first_default[i, j])
             if end < min(first + months, start + term):
                 out[i].append(Override("offers.term_months", "set", end - start, offer))
+                if recovery:
+                    out[i].append(Override("offers.vacant_months_after_end", "set", recovery,
+                                           offer))
     return out
 
 

@@ -33,7 +33,7 @@ def audit_plan(inputs: Inputs, campus_month: pd.DataFrame, leases: pd.DataFrame,
     capacity, conversion = check_conversion(plan)
     salvage_cash, salvage = check_salvage(plan, capacity)
     lease_cash, lease = check_leases(plan, capacity)
-    spot_cash, spot = check_spot(plan, capacity, lease_cash.leased)
+    spot_cash, spot = check_spot(plan, capacity, lease_cash.occupied)
     expected = {**salvage_cash, **lease_cash.expected, **spot_cash,
                 **operating_lines(plan, capacity, lease_cash.opex_after)}
     campus = check_campus_cash(plan, expected)

@@ -29,6 +29,7 @@ class LeaseCash:
     """What the leases imply per campus_month row, for the checks after this one."""
 
     leased: pd.Series  # IT MW under lease
+    occupied: pd.Series  # IT MW under lease or held empty after one (vacant_months_after_end)
     expected: dict[str, pd.Series]  # each of LEASE_LINES
     opex_after: pd.Series  # HPC opex of the IT MW leased after the horizon
     settled: dict[str, float]  # valuation line → PV at H-1 of amounts due after the horizon
@@ -48,7 +49,8 @@ def check_leases(plan: Plan, capacity: Capacity) -> tuple[LeaseCash, list[str]]:
     cm = plan.cm
     months = _Months(cm["t"].to_numpy(),
                      {c: (cm["campus_id"] == c).to_numpy() for c in cm["campus_id"].unique()})
-    totals = {name: np.zeros(len(cm)) for name in (*LEASE_LINES, "leased", "opex_after")}
+    totals = {name: np.zeros(len(cm))
+              for name in (*LEASE_LINES, "leased", "vacant", "opex_after")}
     settled = {PREPAYMENT_LIABILITY: 0.0, TENANT_CAPEX_RECEIVABLE: 0.0}
     funded: dict[str, list[tuple[int, float]]] = defaultdict(list)  # campus → (month, IT MW)
     accepted_mw: dict[str, float] = {}
@@ -80,13 +82,14 @@ def check_leases(plan: Plan, capacity: Capacity) -> tuple[LeaseCash, list[str]]:
                 funded[d.campus_id].append((min(delivery, plan.horizon - 1), funded_mw))
     series = {name: pd.Series(x, index=cm.index) for name, x in totals.items()}
     leased, opex_after = series.pop("leased"), series.pop("opex_after")
+    occupied = leased + series.pop("vacant")
     problems += plan.at_rows((cm["it_leased_mw"] - leased).abs() > MW_TOL,
                              "it_leased_mw differs from leases")
-    problems += plan.at_rows(leased > capacity.ready + MW_TOL,
-                             "leased IT MW exceeds ready IT MW")
+    problems += plan.at_rows(occupied > capacity.ready + MW_TOL,
+                             "leased (or held empty after a lease) IT MW exceeds ready IT MW")
     problems += check_concentration(plan, accepted_mw)
     problems += check_tenant_funding(plan, funded, series["tenant_capex_usd"])
-    return LeaseCash(leased, series, opex_after, settled), problems
+    return LeaseCash(leased, occupied, series, opex_after, settled), problems
 
 
 def _offer_delivery(plan: Plan, offer_id: str, offer: pd.Series, taken: pd.DataFrame,
@@ -142,13 +145,16 @@ def _row_cash(plan: Plan, months: _Months, offer_id: str, offer: pd.Series, d, s
 
 def _rent(plan: Plan, t: np.ndarray, at: np.ndarray, offer: pd.Series, c: pd.Series,
           it_mw: float, start: int, delivery: int) -> list[Amount]:
-    """IT MW leased from delivery to the end of the term, its escalating rent, and the
-    HPC opex of its months after the horizon (inside it, opex follows ready capacity)."""
-    here = at & (t >= delivery) & (t < start + int(offer["term_months"]))
+    """IT MW leased from delivery to the end of the term, then held empty for
+    vacant_months_after_end; its escalating rent, and the HPC opex of its months after the
+    horizon (inside it, opex follows ready capacity)."""
+    end = start + int(offer["term_months"])
+    here = at & (t >= delivery) & (t < end)
+    vacant = at & (t >= max(end, delivery)) & (t < end + int(offer["vacant_months_after_end"]))
     years = (t[here] - start) // 12
     rent = it_mw * 1000 * offer["rate_usd_per_kw_month"] \
         * (1 + offer["escalator_pct_per_year"] / 100) ** years
-    return [("leased", here, it_mw), ("lease_revenue_usd", here, rent),
+    return [("leased", here, it_mw), ("vacant", vacant, it_mw), ("lease_revenue_usd", here, rent),
             ("opex_after", here & (t >= plan.horizon), it_mw * c["hpc_opex_usd_per_it_mw_month"])]
 
 

@@ -10,8 +10,9 @@ from siteopt.results.audit.plan import MW_TOL, Plan
 
 
 def check_spot(plan: Plan, capacity: Capacity,
-               leased: pd.Series) -> tuple[dict[str, object], list[str]]:
-    """Expected spot_revenue_usd per campus_month row, and problems."""
+               occupied: pd.Series) -> tuple[dict[str, object], list[str]]:
+    """Expected spot_revenue_usd per campus_month row, and problems (`occupied`: IT MW
+    leased or held empty after a lease)."""
     cm = plan.cm
     market = plan.scenario.market
     share = market.hpc_spot_share_pct / 100
@@ -20,7 +21,7 @@ def check_spot(plan: Plan, capacity: Capacity,
         market.hpc_spot_absorption_months).fillna(0.0)
     inside = cm["t"] < plan.horizon
     problems = [
-        *plan.at_rows(inside & (cm["spot_mw"] > share * (ready - leased) + MW_TOL),
+        *plan.at_rows(inside & (cm["spot_mw"] > share * (ready - occupied) + MW_TOL),
                       "spot_mw above the share of unleased ready capacity"),
         *plan.at_rows(inside & (cm["spot_mw"] > share * ready_before + MW_TOL),
                       "spot_mw above the share of capacity ready for the absorption delay"),
