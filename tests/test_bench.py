@@ -193,6 +193,12 @@ def test_bench_compares_candidates_side_by_side(tmp_path):
     assert [(r["variant"], r["candidate"]) for r in rows] == [
         ("funded", "finance_start=true"), ("funded", "finance_start=false")]
     assert all(r["status"] in ("optimal", "feasible") for r in rows)
+    # the start's own solve is timed apart, inside build_s, and only where it runs
+    with_start, without = rows
+    parts = ("prepare_s", "build_model_s", "compile_s", "finance_start_s")
+    assert float(with_start["finance_start_s"]) > 0 and without["finance_start_s"] == ""
+    assert sum(float(with_start[p]) for p in parts) <= float(with_start["build_s"]) + 1e-6
+    assert "of it finance start s" in result.output
     assert "S funded: total_s of finance_start=false / finance_start=true = " in result.output
     assert "S funded finance_start=false" in result.output  # its own column
 
