@@ -31,6 +31,7 @@ from siteopt.solve import (
     solve_compiled,
     start_vector,
 )
+from siteopt.start_repair import repair_start
 
 
 def with_solver_options(inputs: Inputs, **overrides: Any) -> Inputs:
@@ -162,12 +163,14 @@ def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = N
     plan_key = structure_key(inputs, data)
     last = LAST_PLANS.get(plan_key) if inputs.scenario.solver.warm_start else None
     start = start_vector(compiled, last) if last is not None else None
-    presolve = None
+    presolve = repair = None
     if start is None and _finance_start_applies(inputs):
         with stages.stage("finance_start"):
             presolve = _finance_start(inputs, fixings)
-        if presolve is not None:
-            start = start_vector(compiled, presolve.solution)
+            if presolve is not None:
+                repair = repair_start(compiled, start_vector(compiled, presolve.solution),
+                                      inputs.scenario.solver, START_SHARE, changes)
+                start = repair.start
     outcome = solve_compiled(built.model, compiled, inputs.scenario.solver, log=log,
                              start=start, changes=changes)
     if on_stage is not None:
@@ -200,13 +203,16 @@ def _solve(inputs: Inputs, log: bool = False, on_stage: StageCallback | None = N
     if presolve is not None:
         results.summary["search"]["finance_start"] = {
             "seconds": round(stages.seconds["finance_start"], 3),
-            "npv_usd": presolve.npv_usd, "status": presolve.status}
+            "npv_usd": presolve.npv_usd, "status": presolve.status,
+            "repair": repair.how, "repair_seconds": round(repair.seconds, 3)}
     results.summary["audit"] = {"passed": not violations, "violations": violations[:20]}
     return _Run(results, built, compiled)
 
 
 # a start need not be proven near-optimal: its plan is improved by the funded solve
 START_GAP_PCT = 2.0
+# share of the time limit the start may use, and its repair as much again
+START_SHARE = 0.25
 
 
 def _finance_start_applies(inputs: Inputs) -> bool:
@@ -221,12 +227,13 @@ def _finance_start(inputs: Inputs, fixings: Fixings | None) -> _Run | None:
     for the funded model: its LP relaxation is far tighter, so its plan comes in seconds, and
     HiGHS, given its blocks and leases, finds the debt draws and BTC sales (or drops it when
     no financing can carry it). A start never changes the answer, only how soon a good plan
-    is known. It may use a quarter of the time limit."""
+    is known. It may use a quarter of the time limit, and its repair (siteopt.start_repair)
+    as much again."""
     scenario = inputs.scenario
     finance = scenario.finance.model_copy(update={
         "debt": None, "opening_cash_usd": None, "btc_treasury_btc": 0.0})
     solver = scenario.solver.model_copy(update={
-        "time_limit_s": scenario.solver.time_limit_s / 4, "finance_start": False,
+        "time_limit_s": scenario.solver.time_limit_s * START_SHARE, "finance_start": False,
         "mip_gap_pct": max(scenario.solver.mip_gap_pct, START_GAP_PCT)})
     plain = dataclasses.replace(inputs, scenario=scenario.model_copy(
         update={"finance": finance, "solver": solver}))

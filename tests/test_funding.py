@@ -197,6 +197,23 @@ def test_cash_floor_without_treasury_moves_the_start_later(case):
     assert r.summary["kpis"]["min_cash_usd"] == pytest.approx(3_550_000.00, abs=0.01)
     assert r.summary["kpis"]["min_cash_month"] == "2027-02"
     assert_cash_rolls_forward(r, 1_000_000, 1_000_000)
+    # the finance start (no floor) is the January plan, which the floor rules out: it is
+    # repaired over its offer (O1, any month) before the funded solve, same optimum
+    assert r.summary["search"]["finance_start"]["repair"] == "restricted"
+    plain = solve(case, campuses=[{"build_months": 1}], offers=[{}], horizon=SIX_MONTHS,
+                  finance=FLOOR, solver={"finance_start": False})
+    assert npv(plain) == pytest.approx(19_225_000.00, abs=0.01)
+
+
+def test_a_finance_start_that_fits_the_floor_is_kept(case):
+    """A floor of 0 with 1,000,000 opening cash: the January plan of the finance start
+    fits (Jan ends at 712,500 ≥ 0), so it is kept as it is; NPV 20,337,500.00 as without a
+    floor."""
+    r = solve(case, campuses=[{"build_months": 1}], offers=[{}], horizon=SIX_MONTHS,
+              finance={"opening_cash_usd": 1_000_000, "min_cash_usd": 0})
+    assert npv(r) == pytest.approx(20_337_500.00, abs=0.01)
+    assert r.summary["search"]["finance_start"]["repair"] == "kept"
+    assert r.summary["search"]["start_used"] is True
 
 
 def test_btc_treasury_sells_just_enough_when_holding_gains(case):

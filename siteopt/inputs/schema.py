@@ -699,8 +699,10 @@ class Solver(_Strict):
                                 "treasury: first solve the plan under the capex budget alone "
                                 "(no debt, cash floor or treasury) and start from it; HiGHS "
                                 "keeps its blocks and leases and finds the financing, which "
-                                "finds a first funded plan in seconds instead of minutes. "
-                                "false: no such start.", json_schema_extra=_unit("true/false"))
+                                "finds a first funded plan in seconds instead of minutes; "
+                                "when no financing can carry that plan, the funded plan over "
+                                "its leases alone is the start. false: no such start.",
+                                json_schema_extra=_unit("true/false"))
 
 
 # Names of what siteopt writes into an output folder next to scenario folders (batch, sweep)
