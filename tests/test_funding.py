@@ -198,7 +198,8 @@ def test_cash_floor_without_treasury_moves_the_start_later(case):
     assert r.summary["kpis"]["min_cash_month"] == "2027-02"
     assert_cash_rolls_forward(r, 1_000_000, 1_000_000)
     # the finance start (no floor) is the January plan, which the floor rules out: it is
-    # repaired over its offer (O1, any month) before the funded solve, same optimum
+    # repaired over its own lease option (O1 from Feb, or nothing) before the funded solve;
+    # the funded solve then finds the same optimum as without a start
     assert r.summary["search"]["finance_start"]["repair"] == "restricted"
     plain = solve(case, campuses=[{"build_months": 1}], offers=[{}], horizon=SIX_MONTHS,
                   finance=FLOOR, solver={"finance_start": False})
