@@ -167,6 +167,22 @@ def test_a_sampled_plan_writes_its_futures_and_they_read_back_as_paths(case, tmp
         pd.testing.assert_frame_equal(first.inputs.market, second.inputs.market, rtol=1e-9)
 
 
+def test_a_hall_kept_empty_after_a_default_never_raises_the_value(case):
+    """The same futures (recovery_months draws nothing: the default months stay) planned
+    with the defaulted hall re-let at once and kept empty 6 months: an empty hall only
+    removes plans, so no future's NPV rises, and some future with a default loses."""
+    npvs = {}
+    for recovery in (0, 6):
+        sample = {"count": 4, "seed": 2, "tenant_default": {"pct_per_year": 60,
+                                                             "recovery_months": recovery}}
+        results = solve_inputs(load_inputs(_case(case, sample)))
+        assert results.summary["status"] == "optimal"
+        assert results.summary["audit"]["passed"], results.summary["audit"]
+        npvs[recovery] = [s["npv_usd"] for s in results.summary["stochastic"]["scenarios"]]
+    assert all(empty <= at_once + 0.01 for empty, at_once in zip(npvs[6], npvs[0]))
+    assert any(empty < at_once - 1.0 for empty, at_once in zip(npvs[6], npvs[0])), npvs
+
+
 def test_the_expected_value_scenario_takes_the_mean_path(case):
     sample = {"count": 6, "seed": 4, "btc_price": {"vol_pct_per_year": 80}}
     inputs = load_inputs(_case(case, sample))
