@@ -50,7 +50,8 @@ class Decomposition:
     """How the decomposition runs. Stop rule: the relative gap between the incumbent and the
     best outer bound reaches `gap_pct` (default: the scenario's solver.mip_gap_pct), or the
     time limit (default: solver.time_limit_s), or `max_iterations` PH iterations, or
-    `max_stalled_iterations` iterations without a better bound."""
+    `max_stalled_iterations` iterations without a better bound, or when PH's copies agree
+    (its convergence metric below `convergence_threshold`; negative: never)."""
 
     ranks: int = CYLINDERS
     rho: float = 1.0  # PH's penalty per unit of a here-and-now decision [million USD]
@@ -58,11 +59,13 @@ class Decomposition:
     max_stalled_iterations: int = 100
     gap_pct: float | None = None
     time_limit_s: float | None = None
+    convergence_threshold: float = 1e-10  # mpi-sppy's intra_hub_conv_thresh (its default)
 
     def job(self, inputs: Inputs) -> dict[str, Any]:
         solver = inputs.scenario.solver
         return {"rho": self.rho, "max_iterations": self.max_iterations,
                 "max_stalled_iterations": self.max_stalled_iterations,
+                "convergence_threshold": self.convergence_threshold,
                 "gap_pct": solver.mip_gap_pct if self.gap_pct is None else self.gap_pct,
                 "time_limit_s": solver.time_limit_s if self.time_limit_s is None
                 else self.time_limit_s}
@@ -119,6 +122,15 @@ class Incumbent:
     ranks: int
     prepare_seconds: float
     seconds: float
+    # why it stopped: "gap" (reached the target), "time_limit", "iterations" or "stalled"
+    stop_reason: str = "unknown"
+    time_limit_s: float | None = None
+
+
+STOP_REASONS = {"gap": "the gap between the bounds reached the target",
+                "time_limit": "time limit reached",
+                "iterations": "the iteration limit reached",
+                "stalled": "no better bound for many iterations (or PH's copies agreed)"}
 
 
 def incumbent(inputs: Inputs, scenario: Path, portfolio: Path | None,
@@ -127,12 +139,14 @@ def incumbent(inputs: Inputs, scenario: Path, portfolio: Path | None,
     """The decomposition's incumbent: run in this process when it is one of several MPI
     ranks (None on every rank but 0), else launched on `options.ranks` local ranks."""
     check_available()
-    job = {**options.job(inputs), "quiet": quiet}
+    # started_at: the time limit counts from here, the MPI launch and each rank's build in it
+    job = {**options.job(inputs), "quiet": quiet, "started_at": time.time()}
     if under_mpi():
         from siteopt.stochastic import wheel
 
         answer = wheel.run(inputs, job)
-        return None if answer is None else Incumbent(**answer)
+        return None if answer is None else Incumbent(**answer,
+                                                     time_limit_s=job["time_limit_s"])
     check_ranks(options.ranks)
     return launch(scenario, portfolio, solver_overrides, job, options.ranks)
 
@@ -158,7 +172,8 @@ def launch(scenario: Path, portfolio: Path | None, solver_overrides: dict[str, A
         if done.returncode != 0 or not answer.exists():
             raise MpiUnavailable(f"the MPI run ended with exit code {done.returncode} "
                                  f"without an incumbent (its messages are above)")
-        return Incumbent(**json.loads(answer.read_text(encoding="utf-8")))
+        return Incumbent(**json.loads(answer.read_text(encoding="utf-8")),
+                         time_limit_s=job["time_limit_s"])
 
 
 # -- the result folder from the incumbent ------------------------------------------------
@@ -207,7 +222,8 @@ def solve_decomposed(inputs: Inputs, found: Incumbent, measures: bool = True) ->
         "ranks": found.ranks, "iterations": found.iterations,
         "incumbent_objective_usd": _usd(found.inner_bound),
         "outer_bound_usd": _usd(found.outer_bound), "gap_pct": found.rel_gap_pct,
-        "seconds": round(found.seconds, 3),
+        "seconds": round(found.seconds, 3), "time_limit_s": found.time_limit_s,
+        "stop_reason": found.stop_reason,
         "recourse_seconds": round(time.perf_counter() - started, 3),
         "baseline": "not solved (the mining-only plan under the same commitments is a "
                     "stochastic program of its own)"}
@@ -254,7 +270,8 @@ def _outcome(found: Incumbent, solver: Any, status: str, outcomes: list[SolveOut
     if status == "optimal" and (gap is None or gap > solver.mip_gap_pct + 1e-9):
         status = "feasible"
     return SolveOutcome(
-        status=status, highs_status=f"mpi-sppy PH, {found.iterations} iterations",
+        status=status, highs_status=f"mpi-sppy PH, {found.iterations} iterations: "
+                                    f"{STOP_REASONS.get(found.stop_reason, 'stopped')}",
         npv_objective_usd=_usd(found.inner_bound), best_bound_usd=_usd(found.outer_bound),
         mip_gap_pct=gap, compile_seconds=found.prepare_seconds, solve_seconds=found.seconds,
         columns=sum(o.columns for o in outcomes), rows=sum(o.rows for o in outcomes),
