@@ -1,5 +1,6 @@
 """`siteopt solve --decompose`: progressive hedging over MPI (mpi-sppy) against the extensive
-form on a hand-sized case, and the messages when MPI is missing.
+form on a hand-sized case (the plan, the mining-only baseline, a time limit that holds), and
+the messages when MPI is missing.
 
 The case: one campus (20 MW of HPC room), one 10 IT MW offer at 130 USD/kW-month signed
 now, three futures (BTC × 0.5, × 1.0, × 1.3; 30/40/30 %) committing the first month. The
@@ -70,6 +71,30 @@ def test_decomposed_plan_commits_what_the_extensive_form_commits(case, tmp_path)
     assert sorted(p.name for p in (tmp_path / "dec").iterdir()) == \
         sorted(p.name for p in (tmp_path / "ef").iterdir())
     assert dec["audit"]["passed"]
+    _same_baseline(ef, dec, tmp_path / "ef", tmp_path / "dec")
+
+
+def _same_baseline(ef: dict, dec: dict, ef_dir: Path, dec_dir: Path) -> None:
+    """Both folders carry the mining-only baseline with the same meaning: the same baseline
+    NPV in total and per future, the KPIs against it (value added = NPV − baseline) filled
+    alike, and scenarios.csv's baseline and value-added columns."""
+    assert dec["stochastic"]["decomposition"]["baseline"] == "future by future"
+    assert dec["baseline"]["npv_usd"] == pytest.approx(ef["baseline"]["npv_usd"], rel=1e-6)
+    assert dec["baseline"]["status"] in ("optimal", "feasible")
+    assert [s["baseline_npv_usd"] for s in dec["stochastic"]["scenarios"]] == pytest.approx(
+        [s["baseline_npv_usd"] for s in ef["stochastic"]["scenarios"]], rel=1e-6)
+    assert sorted(dec["kpis"]) == sorted(ef["kpis"])
+    assert [k for k, v in dec["kpis"].items() if v is None] == \
+        [k for k, v in ef["kpis"].items() if v is None]
+    kpis = dec["kpis"]
+    assert kpis["baseline_npv_usd"] == pytest.approx(ef["kpis"]["baseline_npv_usd"], rel=1e-6)
+    assert kpis["value_added_usd"] == pytest.approx(dec["npv_usd"] - kpis["baseline_npv_usd"])
+    columns = ["scenario", "baseline_npv_usd"]
+    rows = pd.read_csv(dec_dir / "scenarios.csv")
+    pd.testing.assert_frame_equal(rows[columns], pd.read_csv(ef_dir / "scenarios.csv")[columns],
+                                  rtol=1e-6)
+    assert rows["value_added_usd"].to_numpy() == pytest.approx(
+        (rows["npv_usd"] - rows["baseline_npv_usd"]).to_numpy())
 
 
 @needs_mpi
@@ -266,3 +291,33 @@ def test_a_run_stopped_by_its_time_limit_says_so_and_keeps_its_incumbent(case, t
     assert run["stop_reason"] == "time_limit" and run["time_limit_s"] == 15.0
     assert "time limit reached" in summary["highs_status"]
     assert summary["objective_usd"] is not None and summary["best_bound_usd"] is not None
+
+
+# -- the mining-only baseline, as the extensive form has it -------------------------------
+
+
+@pytest.mark.parametrize("salvage, how", [(0, "future by future"),
+                                          (300_000, "extensive form")])
+def test_the_baseline_is_the_extensive_forms(case, salvage, how):
+    """The decomposed run's mining-only baseline is the extensive form's, future by future:
+    with only conversion decided now, conversion at 0 leaves the futures untied and each is
+    solved alone; with miners that can be sold now (salvage), the MW sold stays one decision
+    for all futures and they are solved together."""
+    from siteopt.inputs import load_inputs
+    from siteopt.stochastic.futures import future_inputs
+    from siteopt.stochastic.run import solve_stochastic
+    from siteopt.stochastic.scenario_model import ensemble
+
+    scenario = case(campuses=[{**CAMPUS, "hpc_max_it_mw": 20,
+                               "asic_salvage_usd_per_mw": salvage}],
+                    offers=[{**OFFER, "rate_usd_per_kw_month": 130}], market=MARKET,
+                    uncertainty=THREE_FUTURES)
+    inputs = load_inputs(scenario)
+    expected = [s["baseline_npv_usd"] for s in
+                solve_stochastic(inputs, measures=False).summary["stochastic"]["scenarios"]]
+    u = inputs.scenario.uncertainty
+    ens = ensemble(future_inputs(inputs), u.commit_months, u.risk.cvar_alpha_pct,
+                   u.risk.cvar_weight_pct)
+    bases, solved_as = decompose.baselines(ens, inputs.scenario.solver)
+    assert solved_as == how
+    assert [b.summary["npv_usd"] for b in bases] == pytest.approx(expected, rel=1e-6)
