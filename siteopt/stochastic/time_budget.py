@@ -63,6 +63,10 @@ class WithinDeadline:
         if remaining <= 0 and not must_solve:
             return self._skipped(s)
         budget = max(remaining / left, MIN_SOLVE_S if must_solve else 0.0)
+        if not solver_options and hasattr(self, "_effective_solver_options"):
+            # mpi-sppy evaluates the xhat spoke's first candidate with no options at all
+            # (HiGHS's default gap of 0.01 %): the later iterations' ones, the scenario's gap
+            solver_options = self._effective_solver_options(1)
         seconds = super().solve_one(_limited(solver_options, s, budget, _EVERY_PLAN), k, s,
                                     *args, **kwargs)
         if not s._mpisppy_data.solution_available:
@@ -113,6 +117,10 @@ def timed_xhatshuffle(cls: type) -> type:
         options = self.opt.options.setdefault("iterk_solver_options", {})
         saved = dict(options)
         options["time_limit"] = max(0.0, self.opt.options[DEADLINE_KEY] - _clock())
+        # that solver gets the options as they are: mpi-sppy's canonical `mipgap` is no
+        # HiGHS option (ignored, the solve would run to HiGHS's default gap of 0.01 %)
+        if "mipgap" in options:
+            options["mip_rel_gap"] = options.pop("mipgap")
         try:
             return cls._jensens_solve(self, avg_scenario)
         finally:
