@@ -365,6 +365,7 @@ def _decomposed(inputs: Any, scenario: Path, portfolio: Path | None, ranks: int,
     """The stochastic plan by decomposition (siteopt.stochastic.decompose); None on the MPI
     ranks other than 0. Without MPI: a message naming the extra to install, exit 2."""
     from siteopt.stochastic.decompose import (
+        STOP_REASONS,
         Decomposition,
         MpiUnavailable,
         incumbent,
@@ -386,8 +387,9 @@ def _decomposed(inputs: Any, scenario: Path, portfolio: Path | None, ranks: int,
             return "—" if usd is None else f"{usd / 1e6:,.1f} M USD"
 
         gap = "—" if run["gap_pct"] is None else f"{run['gap_pct']:.2f} %"
+        stopped = STOP_REASONS.get(run.get("stop_reason"), "stopped")
         _note(f"Decomposition: {run['iterations']} PH iterations on {run['ranks']} ranks in "
-              f"{run['seconds']:.0f} s; incumbent objective "
+              f"{run['seconds']:.0f} s ({stopped}); incumbent objective "
               f"{musd(run['incumbent_objective_usd'])}, outer bound "
               f"{musd(run['outer_bound_usd'])}, gap {gap}; expected NPV "
               f"{musd(results.summary['stochastic']['expected_npv_usd'])}.")

@@ -50,7 +50,8 @@ class Decomposition:
     """How the decomposition runs. Stop rule: the relative gap between the incumbent and the
     best outer bound reaches `gap_pct` (default: the scenario's solver.mip_gap_pct), or the
     time limit (default: solver.time_limit_s), or `max_iterations` PH iterations, or
-    `max_stalled_iterations` iterations without a better bound."""
+    `max_stalled_iterations` iterations without a better bound, or when PH's copies agree
+    (its convergence metric below `convergence_threshold`; negative: never)."""
 
     ranks: int = CYLINDERS
     rho: float = 1.0  # PH's penalty per unit of a here-and-now decision [million USD]
@@ -58,11 +59,13 @@ class Decomposition:
     max_stalled_iterations: int = 100
     gap_pct: float | None = None
     time_limit_s: float | None = None
+    convergence_threshold: float = 1e-10  # mpi-sppy's intra_hub_conv_thresh (its default)
 
     def job(self, inputs: Inputs) -> dict[str, Any]:
         solver = inputs.scenario.solver
         return {"rho": self.rho, "max_iterations": self.max_iterations,
                 "max_stalled_iterations": self.max_stalled_iterations,
+                "convergence_threshold": self.convergence_threshold,
                 "gap_pct": solver.mip_gap_pct if self.gap_pct is None else self.gap_pct,
                 "time_limit_s": solver.time_limit_s if self.time_limit_s is None
                 else self.time_limit_s}
@@ -119,6 +122,15 @@ class Incumbent:
     ranks: int
     prepare_seconds: float
     seconds: float
+    # why it stopped: "gap" (reached the target), "time_limit", "iterations" or "stalled"
+    stop_reason: str = "unknown"
+    time_limit_s: float | None = None
+
+
+STOP_REASONS = {"gap": "the gap between the bounds reached the target",
+                "time_limit": "time limit reached",
+                "iterations": "the iteration limit reached",
+                "stalled": "no better bound for many iterations (or PH's copies agreed)"}
 
 
 def incumbent(inputs: Inputs, scenario: Path, portfolio: Path | None,
@@ -127,12 +139,14 @@ def incumbent(inputs: Inputs, scenario: Path, portfolio: Path | None,
     """The decomposition's incumbent: run in this process when it is one of several MPI
     ranks (None on every rank but 0), else launched on `options.ranks` local ranks."""
     check_available()
-    job = {**options.job(inputs), "quiet": quiet}
+    # started_at: the time limit counts from here, the MPI launch and each rank's build in it
+    job = {**options.job(inputs), "quiet": quiet, "started_at": time.time()}
     if under_mpi():
         from siteopt.stochastic import wheel
 
         answer = wheel.run(inputs, job)
-        return None if answer is None else Incumbent(**answer)
+        return None if answer is None else Incumbent(**answer,
+                                                     time_limit_s=job["time_limit_s"])
     check_ranks(options.ranks)
     return launch(scenario, portfolio, solver_overrides, job, options.ranks)
 
@@ -158,18 +172,20 @@ def launch(scenario: Path, portfolio: Path | None, solver_overrides: dict[str, A
         if done.returncode != 0 or not answer.exists():
             raise MpiUnavailable(f"the MPI run ended with exit code {done.returncode} "
                                  f"without an incumbent (its messages are above)")
-        return Incumbent(**json.loads(answer.read_text(encoding="utf-8")))
+        return Incumbent(**json.loads(answer.read_text(encoding="utf-8")),
+                         time_limit_s=job["time_limit_s"])
 
 
 # -- the result folder from the incumbent ------------------------------------------------
 
 
-def solve_decomposed(inputs: Inputs, found: Incumbent, measures: bool = True) -> Results:
+def solve_decomposed(inputs: Inputs, found: Incumbent, measures: bool = True,
+                     baseline: bool = True) -> Results:
     """The extensive form's results for the incumbent's here-and-now decisions: each future
     planned alone with them fixed; the summary's objective, bound and gap are the
-    decomposition's. The mining-only baseline is itself a stochastic program and is left
-    out (KPIs against it are empty); `measures`: the wait-and-see and the expected-value
-    plan, solved future by future."""
+    decomposition's. `baseline`: the mining-only plan under the same non-anticipativity, as
+    the extensive form solves it (`baselines`), so the KPIs against it mean the same;
+    `measures`: the wait-and-see and the expected-value plan, solved future by future."""
     from siteopt.stochastic import run
     from siteopt.stochastic.futures import future_inputs
     from siteopt.stochastic.scenario_model import ensemble
@@ -197,21 +213,69 @@ def solve_decomposed(inputs: Inputs, found: Incumbent, measures: bool = True) ->
         return unsolved(inputs, dataclasses.replace(outcome, status="no_solution"), timings)
     solved = dataclasses.replace(first, outcome=outcome)
     here_and_now = run._here_and_now_table(solved)
-    plans = [run.with_kpis(f.inputs, plan, None) for f, plan in zip(futures, plans)]
+    baseline_started = time.perf_counter()
+    bases, how = baselines(ens, solver) if baseline else ([None] * len(futures), None)
+    baseline_seconds = time.perf_counter() - baseline_started
+    plans = [run.with_kpis(f.inputs, plan, base) for f, plan, base in zip(futures, plans, bases)]
     values = _measures(ens, solved, inputs) if measures else {}
-    results = run._combined(inputs, solved, plans, [None] * len(futures), here_and_now,
-                            values, timings)
+    results = run._combined(inputs, solved, plans, bases, here_and_now, values, timings)
     results.summary["stochastic"]["decomposition"] = {
         "engine": "mpi-sppy progressive hedging (hub) + xhatshuffle (inner bound) + "
                   "Lagrangian (outer bound), HiGHS, linearised proximal terms",
         "ranks": found.ranks, "iterations": found.iterations,
         "incumbent_objective_usd": _usd(found.inner_bound),
         "outer_bound_usd": _usd(found.outer_bound), "gap_pct": found.rel_gap_pct,
-        "seconds": round(found.seconds, 3),
+        "seconds": round(found.seconds, 3), "time_limit_s": found.time_limit_s,
+        "stop_reason": found.stop_reason,
         "recourse_seconds": round(time.perf_counter() - started, 3),
-        "baseline": "not solved (the mining-only plan under the same commitments is a "
-                    "stochastic program of its own)"}
+        "baseline": how, "baseline_seconds": round(baseline_seconds, 3) if how else None}
     return results
+
+
+def baselines(ens: Any, solver: Any) -> tuple[list[Results | None], str]:
+    """The mining-only baseline of every future as the extensive form has it (run._baselines:
+    conversion fixed at 0, the leases already running kept, the expected NPV maximised under
+    the same non-anticipativity), and how it was solved. When every here-and-now decision is
+    a conversion one (no miners sold, BTC sold or debt drawn now), conversion at 0 leaves
+    nothing tying the futures together and the program separates: each future is solved
+    alone, one model at a time ("future by future"). Otherwise the decisions still shared
+    are continuous and the futures are solved together as one extensive form, the
+    extensive form's memory ("extensive form")."""
+    from siteopt.api import CONVERSION_VARIABLES
+
+    risk_neutral = dataclasses.replace(ens, cvar_weight=0.0)
+    if any(key.kind not in CONVERSION_VARIABLES for key in ens.keys):
+        return _baselines_together(risk_neutral), "extensive form"
+    return [_baseline_alone(risk_neutral, i, solver) for i in range(len(ens.names))], \
+        "future by future"
+
+
+def _baselines_together(ens: Any) -> list[Results | None]:
+    from siteopt.stochastic import run
+    from siteopt.stochastic.scenario_model import extensive_form
+
+    ef, built = extensive_form(ens)
+    compiled = compile_model(ef)  # risk-neutral: its objective is the expected NPV
+    return run._baselines(run._Solved(ens, ef, compiled, built, None, compiled))
+
+
+def _baseline_alone(ens: Any, i: int, solver: Any) -> Results:
+    from siteopt.api import mining_only_changes
+    from siteopt.results.extract import extract
+    from siteopt.stochastic.run import _block_values
+    from siteopt.stochastic.scenario_model import scenario_creator
+
+    future = ens.futures[i]
+    m = scenario_creator(ens.names[i], ens)
+    compiled = compile_model(m)
+    changes = mining_only_changes(compiled, lambda _: ens.data[i].running)
+    outcome = solve_compiled(m, compiled, solver, changes=changes)
+    timings = {"build": 0.0, "solve": outcome.solve_seconds}
+    if outcome.status not in ("optimal", "feasible"):
+        return unsolved(future.inputs, outcome, timings)
+    values, npv = _block_values(m._siteopt_built)
+    mine = dataclasses.replace(outcome, values=values, npv_objective_usd=npv)
+    return extract(future.inputs, m._siteopt_built, mine, timings)
 
 
 def _usd(value: float | None) -> float | None:
@@ -254,7 +318,8 @@ def _outcome(found: Incumbent, solver: Any, status: str, outcomes: list[SolveOut
     if status == "optimal" and (gap is None or gap > solver.mip_gap_pct + 1e-9):
         status = "feasible"
     return SolveOutcome(
-        status=status, highs_status=f"mpi-sppy PH, {found.iterations} iterations",
+        status=status, highs_status=f"mpi-sppy PH, {found.iterations} iterations: "
+                                    f"{STOP_REASONS.get(found.stop_reason, 'stopped')}",
         npv_objective_usd=_usd(found.inner_bound), best_bound_usd=_usd(found.outer_bound),
         mip_gap_pct=gap, compile_seconds=found.prepare_seconds, solve_seconds=found.seconds,
         columns=sum(o.columns for o in outcomes), rows=sum(o.rows for o in outcomes),

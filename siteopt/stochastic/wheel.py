@@ -26,8 +26,12 @@ from typing import Any
 SOLVER = "appsi_highs"
 
 
-def config(job: dict[str, Any], mip_gap_pct: float, threads: int) -> Any:
-    """mpi-sppy's options for the hub and spokes (its own Config, as its drivers build it)."""
+ITER0_GAP_FACTOR = 5  # the hub's iteration 0 solves each future to 5 × the scenario's gap
+
+
+def config(job: dict[str, Any], mip_gap_pct: float, threads: int, time_left_s: float) -> Any:
+    """mpi-sppy's options for the hub and spokes (its own Config, as its drivers build it).
+    `time_left_s`: until the deadline (mpi-sppy's own check between PH iterations)."""
     from mpisppy.utils import config as mpisppy_config
 
     cfg = mpisppy_config.Config()
@@ -36,16 +40,26 @@ def config(job: dict[str, Any], mip_gap_pct: float, threads: int) -> Any:
     cfg.ph_args()
     cfg.xhatshuffle_args()
     cfg.lagrangian_args()
+    cfg.add_mipgap_specs()
     cfg.solver_name = SOLVER
     cfg.default_rho = float(job["rho"])
     cfg.max_iterations = int(job["max_iterations"])
-    cfg.time_limit = max(1, int(job["time_limit_s"]))
+    cfg.time_limit = max(1, int(time_left_s))
     cfg.rel_gap = float(job["gap_pct"]) / 100
     cfg.max_stalled_iters = int(job["max_stalled_iterations"])
+    cfg.intra_hub_conv_thresh = float(job.get("convergence_threshold", 1e-10))
     cfg.linearize_proximal_terms = True
     cfg.max_solver_threads = threads
-    # each subproblem to the scenario's MIP gap: the bounds are then that loose at most
-    cfg.solver_options = f"mip_rel_gap={mip_gap_pct / 100:g}"
+    # each subproblem to the scenario's MIP gap (the bounds are then that loose at most),
+    # but the hub's iteration 0 — every future alone, the longest loop of the run — to a
+    # looser one: its solutions only start PH; the Lagrangian spoke solves the same
+    # futures to the scenario's gap for the bound. (As mpi-sppy's canonical `mipgap`:
+    # a native mip_rel_gap in solver_options would override every per-iteration gap.)
+    gap = mip_gap_pct / 100
+    cfg.iter0_mipgap = min(ITER0_GAP_FACTOR * gap, 0.5)
+    cfg.iterk_mipgap = gap
+    cfg.lagrangian_iter0_mipgap = gap
+    cfg.lagrangian_iterk_mipgap = gap
     cfg.xhatshuffle = True
     cfg.lagrangian = True
     cfg.fixer_args()
@@ -72,9 +86,13 @@ def whole_decisions_to_fix(scenario: Any) -> tuple[list, list]:
     return [], iterk
 
 
-def cylinders(cfg: Any, names: list[str], creator: Any, kwargs: dict[str, Any]
-              ) -> tuple[dict, list[dict]]:
+def cylinders(cfg: Any, names: list[str], creator: Any, kwargs: dict[str, Any],
+              deadline: float) -> tuple[dict, list[dict]]:
+    """The hub and the two spokes, each of whose subproblem solves keeps to `deadline`
+    (time.time(); siteopt.stochastic.time_budget)."""
     from mpisppy.utils import cfg_vanilla as vanilla
+
+    from siteopt.stochastic.time_budget import DEADLINE_KEY, timed, timed_xhatshuffle
 
     beans = (cfg, creator, None, names)
     hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs)
@@ -85,6 +103,10 @@ def cylinders(cfg: Any, names: list[str], creator: Any, kwargs: dict[str, Any]
     spokes = [vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs,
                                         average_scenario_creator=average),
               vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs)]
+    for cylinder in (hub, *spokes):
+        cylinder["opt_class"] = timed(cylinder["opt_class"], hub=cylinder is hub)
+        cylinder["opt_kwargs"]["options"][DEADLINE_KEY] = deadline
+    spokes[0]["spoke_class"] = timed_xhatshuffle(spokes[0]["spoke_class"])
     return hub, spokes
 
 
@@ -164,6 +186,7 @@ def run(inputs: Any, job: dict[str, Any]) -> dict[str, Any] | None:
     started = time.perf_counter()
     from siteopt.stochastic.futures import future_inputs
     from siteopt.stochastic.scenario_model import ensemble, sputils
+    from siteopt.stochastic.time_budget import stop_reason
 
     sputils()  # mpi-sppy's banner kept off stdout
     with _logs_out_of_the_working_folder():
@@ -173,26 +196,32 @@ def run(inputs: Any, job: dict[str, Any]) -> dict[str, Any] | None:
     ens = ensemble(future_inputs(inputs), uncertainty.commit_months,
                    uncertainty.risk.cvar_alpha_pct, uncertainty.risk.cvar_weight_pct)
     prepared = time.perf_counter()
-    cfg = config(job, solver.mip_gap_pct, solver.threads)
+    # the limit counts from siteopt's start (decompose.incumbent), launch and build included
+    deadline = float(job.get("started_at") or time.time()) + float(job["time_limit_s"])
+    cfg = config(job, solver.mip_gap_pct, solver.threads, deadline - time.time())
     kwargs = {"ensemble": ens, "average": average_ensemble(inputs, ens)
               if job.get("average_first", True) else None}
-    hub, spokes = cylinders(cfg, ens.names, scenario_creator, kwargs)
+    hub, spokes = cylinders(cfg, ens.names, scenario_creator, kwargs, deadline)
     wheel = WheelSpinner(hub, spokes)
     with _progress_on_stderr(quiet=bool(job.get("quiet"))):
         wheel.spin()
+    ended = time.time()
     first_stage = _incumbent_first_stage(wheel)
     if wheel.global_rank != 0:
         return None
     spcomm = wheel.spcomm
     _, rel_gap = spcomm.compute_gaps()
+    gap_pct, iterations = _finite(rel_gap * 100), int(spcomm.opt._PHIter)
     return {"first_stage": first_stage,
             "inner_bound": _finite(wheel.BestInnerBound),
             "outer_bound": _finite(wheel.BestOuterBound),
-            "rel_gap_pct": _finite(rel_gap * 100),
-            "iterations": int(spcomm.opt._PHIter),
+            "rel_gap_pct": gap_pct,
+            "iterations": iterations,
             "ranks": int(spcomm.fullcomm.Get_size()),
             "prepare_seconds": prepared - started,
-            "seconds": time.perf_counter() - started}
+            "seconds": time.perf_counter() - started,
+            "stop_reason": stop_reason(gap_pct, float(job["gap_pct"]), deadline, ended,
+                                       iterations, int(job["max_iterations"]))}
 
 
 @contextlib.contextmanager

@@ -153,10 +153,11 @@ def run_one(scenario_path: Path, outdir: Path, workbook: bool = True,
     inputs = load_inputs(scenario_path)
     loaded = time.perf_counter()
     if decompose:  # mpi-sppy on 3 local ranks, then the futures re-solved: no measures
+        # and no baseline, as the extensive form below
         from siteopt.stochastic.decompose import Decomposition, incumbent, solve_decomposed
 
         found = incumbent(inputs, scenario_path, None, {}, Decomposition(), quiet=True)
-        results = solve_decomposed(inputs, found, measures=False)
+        results = solve_decomposed(inputs, found, measures=False, baseline=False)
     elif inputs.scenario.uncertainty is not None:  # the extensive form alone: no measures
         from siteopt.stochastic.run import solve_stochastic
 
