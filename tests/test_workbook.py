@@ -16,6 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from render import needs_libreoffice, render_pdf
 
 from siteopt.api import solve_scenario
 from siteopt.cli import main
@@ -458,16 +459,10 @@ def test_compare_reads_assumptions_back_as_typed_values(base_plan):
 # Rendering (optional: needs LibreOffice)
 # ---------------------------------------------------------------------------------------------
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@needs_libreoffice
 def test_libreoffice_renders_the_plan_to_pdf(base_plan, tmp_path):
     _, folder = base_plan
-    shutil.copy(folder / "plan.xlsx", tmp_path / "plan.xlsx")
-    subprocess.run([SOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
-                    str(tmp_path / "plan.xlsx")], check=True, capture_output=True, timeout=180)
-    pdf = tmp_path / "plan.pdf"
+    pdf = render_pdf(folder / "plan.xlsx", tmp_path)
     assert pdf.is_file() and pdf.stat().st_size > 10_000
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-l", "3", str(pdf), "-"], check=True,
