@@ -18,8 +18,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/siteopt solve scenarios/base.yaml
 
-# the everyday suite on 2 cores (a test file per worker); `test-all` adds the minutes-long
-# checks marked slow (the funded scenario end to end, re-planning a synthetic M portfolio)
+# the everyday suite on 2 cores (a test file per worker; tests/conftest.py keeps the files that
+# read the solved base plan on one worker); `test-all` adds the long checks marked slow (the
+# funded scenario end to end, re-planning a synthetic M portfolio, the whole plan.xlsx rendered)
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile

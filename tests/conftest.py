@@ -74,6 +74,30 @@ def write_case(folder: Path, campuses: list[dict] | None = None, offers: list[di
     return path
 
 
+# Test files that read the session's base plan (base_plan below): `make test` (pytest-xdist,
+# --dist loadfile) sends them to one worker together, so one worker solves base for all of
+# them — each file its own unit of work, they would often be split over both workers and
+# base solved twice.
+BASE_PLAN_FILES = frozenset({"test_deck.py", "test_narrative.py", "test_workbook.py",
+                             "test_failures.py", "test_scenarios.py"})
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: without xdist it is never called
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile with the BASE_PLAN_FILES as one unit of work. (--dist loadgroup
+    would do it with marks, but pytest-xdist 3.8 cannot read them under pytest 9.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LoadFileSharingBasePlan(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return "base_plan" if Path(file).name in BASE_PLAN_FILES else file
+
+    return LoadFileSharingBasePlan(config, log)
+
+
 @pytest.fixture
 def case(tmp_path: Path):
     """`case(campuses=[...], offers=[...], phases=[...], horizon={...})` → scenario path in
@@ -90,7 +114,8 @@ def case(tmp_path: Path):
 @pytest.fixture(scope="session")
 def base_plan(tmp_path_factory) -> tuple[Any, Path]:
     """scenarios/base.yaml solved once per session and written to a result folder:
-    (Results, folder). Tests must not change either."""
+    (Results, folder). Tests must not change either. The files that use it are
+    BASE_PLAN_FILES (one xdist worker solves it for all of them)."""
     from siteopt.api import solve_inputs
     from siteopt.export.results_folder import write_results
     from siteopt.inputs import load_inputs

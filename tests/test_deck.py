@@ -5,9 +5,7 @@ without a plan, bad input and a safe write; and a LibreOffice rendering when ins
 from __future__ import annotations
 
 import json
-import re
 import shutil
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from click.testing import CliRunner
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.dml import MSO_FILL
+from render import needs_libreoffice, pdf_pages, render_pdf
 
 from siteopt.api import solve_scenario
 from siteopt.cli import main
@@ -252,18 +251,11 @@ def test_a_template_gives_its_layouts(base_plan, tmp_path):
     assert prs.slides[0].slide_layout.name == "Title Only"
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_libreoffice
 def test_libreoffice_renders_the_deck(deck, tmp_path):
-    """Rendered to PDF, one page per slide. A profile of its own: a LibreOffice already
-    running (another test's) would otherwise take the job and this one return at once."""
+    """Rendered to PDF, one page per slide."""
     _, path = deck
-    profile = f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}"
-    done = subprocess.run(["soffice", profile, "--headless", "--convert-to", "pdf",
-                           "--outdir", str(tmp_path), str(path)], capture_output=True,
-                          timeout=180)
-    assert done.returncode == 0, done.stderr
-    pdf = (tmp_path / "board.pdf").read_bytes()
-    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == len(TITLES)
+    assert pdf_pages(render_pdf(path, tmp_path)) == len(TITLES)
 
 
 def test_a_batch_folder_is_compared(base_plan, tmp_path):

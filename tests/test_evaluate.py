@@ -19,8 +19,10 @@ import pandas as pd
 import pytest
 import yaml
 from cases import CAMPUS, MARKET, OFFER
+from click.testing import CliRunner
 
 from siteopt.api import solve_inputs
+from siteopt.cli import main
 from siteopt.export.results_folder import write_results
 from siteopt.inputs import load_inputs
 from siteopt.inputs.errors import InputError
@@ -118,14 +120,17 @@ def test_the_cli_writes_an_evaluation_folder_and_never_touches_the_plan(case, tm
     assert summary["futures"] == 6 and summary["seed"] == 11
     assert len(pd.read_csv(out / "evaluation.csv")) == 6
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "sto").rglob("*")} == before
-    again = subprocess.run(command, capture_output=True, text=True)  # replaces its own
-    assert again.returncode == 0, again.stderr
+    # the same command again, and the refusals below, in this process: what they check is
+    # the command's answer, not a fresh interpreter's (each would import siteopt again)
+    again = CliRunner().invoke(main, command[3:])  # replaces its own
+    assert again.exit_code == 0 and again.exception is None, again.output
     # never into the plan, never over a folder of something else
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     for target in (tmp_path / "sto", tmp_path / "sto" / "x", tmp_path / "other"):
-        bad = subprocess.run([*command, "-o", str(target)], capture_output=True, text=True)
-        assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stderr
+        bad = CliRunner().invoke(main, [*command[3:], "-o", str(target)])
+        assert bad.exit_code == 1 and isinstance(bad.exception, SystemExit), bad.output
+        assert "Traceback" not in bad.stderr, bad.stderr
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
 
 

@@ -88,25 +88,23 @@ def test_declined_for_the_tenant_share(case, tmp_path):
     assert "Big would hold 30 of 50 leased IT MW, 60 % against the 55 % limit" in entry["text"]
 
 
-def test_declined_for_the_supply_cap(case, tmp_path):
-    """20 IT MW may start in a year; both leases need their blocks started in 2027."""
-    words = story(case, tmp_path, limits={"max_it_mw_started_per_year": 20},
+@pytest.mark.parametrize(("settings", "limit", "text"), [
+    pytest.param({"limits": {"max_it_mw_started_per_year": 20}}, "it_started_per_year_cap",
+                 "supply cap (`it_started_per_year_cap`): 20 IT MW/yr in 2027",
+                 id="supply-cap"),
+    pytest.param({"finance": {**LONG["finance"], "capex_budget_usd_per_year": 250_000_000}},
+                 "capex_within_budget", "capex budget (`capex_within_budget`): full in 2027",
+                 id="capex-budget"),
+])
+def test_declined_for_a_yearly_cap(case, tmp_path, settings, limit, text):
+    """Two 20 IT MW leases whose blocks both start in 2027 (200 M USD of capex each); a cap
+    of 20 IT MW started a year, or a capex budget of 250 M USD a year, lets one through."""
+    words = story(case, tmp_path, **settings,
                   offers=[offer("O1", it_mw=20, rate_usd_per_kw_month=200),
                           offer("O2", it_mw=20)])
     entry = declined(words, "O2")
-    assert entry["limit"] == "it_started_per_year_cap"
-    assert "supply cap (`it_started_per_year_cap`): 20 IT MW/yr in 2027" in entry["text"]
-
-
-def test_declined_for_the_capex_budget(case, tmp_path):
-    """250 M USD of capex a year: one 20 IT MW lease (200 M USD, built in 2027) fits, not two."""
-    words = story(case, tmp_path, finance={**LONG["finance"],
-                                           "capex_budget_usd_per_year": 250_000_000},
-                  offers=[offer("O1", it_mw=20, rate_usd_per_kw_month=200),
-                          offer("O2", it_mw=20)])
-    entry = declined(words, "O2")
-    assert entry["limit"] == "capex_within_budget"
-    assert "capex budget (`capex_within_budget`): full in 2027" in entry["text"]
+    assert entry["limit"] == limit
+    assert text in entry["text"]
 
 
 def test_declined_for_the_cash_floor(case, tmp_path):

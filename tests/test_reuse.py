@@ -46,18 +46,29 @@ def test_a_price_that_switches_the_block_start_reduction_changes_the_key():
     assert reuse_key(load_inputs(BASE, overrides=[cheap_halls, huge])) != base
 
 
-@pytest.mark.parametrize("changes", [PRICE_ONLY],
-                         ids=["price-changes"])
-def test_reused_model_gives_what_a_fresh_build_gives(changes):
+@pytest.fixture(scope="module")
+def price_variant():
+    """The base scenario solved, then its PRICE_ONLY variant three ways: warm (on the reused
+    model, from base's plan), cold on the reused model, and cold on a fresh build — each
+    solved once, read by the two tests below. Every solve is a new HiGHS on the compiled
+    model, so what was solved before a cold solve cannot change its answer."""
+    api.MODEL_CACHE.clear()
+    api.LAST_PLANS.clear()
+    solve_inputs(load_inputs(BASE), baseline=False)
+    variant = load_inputs(BASE, overrides=PRICE_ONLY)
+    warm = solve_inputs(variant, baseline=False)
+    cold = api.with_solver_options(variant, warm_start=False)
+    reused = solve_inputs(cold, baseline=False)
+    api.MODEL_CACHE.clear()
+    fresh = solve_inputs(cold, baseline=False)
+    return variant, warm, reused, fresh
+
+
+def test_reused_model_gives_what_a_fresh_build_gives(price_variant):
     """From scratch both times (no warm start: a start may find another plan within the
     gap), the reused model and a fresh build give the same plan, number for number."""
-    api.MODEL_CACHE.clear()
-    solve_inputs(api.with_solver_options(load_inputs(BASE), warm_start=False), baseline=False)
-    variant = api.with_solver_options(load_inputs(BASE, overrides=changes), warm_start=False)
-    reused = solve_inputs(variant, baseline=False)
+    _, _, reused, fresh = price_variant
     assert reused.summary["model_reused"] is True
-    api.MODEL_CACHE.clear()
-    fresh = solve_inputs(variant, baseline=False)
     assert fresh.summary["model_reused"] is False
     assert reused.summary["npv_usd"] == pytest.approx(fresh.summary["npv_usd"], abs=0.01)
     assert reused.summary["audit"]["passed"]
@@ -95,21 +106,14 @@ def test_commitments_are_the_decisions_that_commit_the_company():
     assert {"debt_draw", "btc_sold"} <= set(funded)
 
 
-def test_a_price_variant_starts_from_the_last_plan_and_finds_the_same_optimum():
+def test_a_price_variant_starts_from_the_last_plan_and_finds_the_same_optimum(price_variant):
     """A sweep's variants on one worker: the second solve starts from the first's plan
     (HiGHS keeps it as its first incumbent) and ends at the optimum a cold solve finds."""
-    api.MODEL_CACHE.clear()
-    api.LAST_PLANS.clear()
-    solve_inputs(load_inputs(BASE), baseline=False)
-    variant = load_inputs(BASE, overrides=[Override("market.btc_price_usd", "set", 85000)])
-    warm = solve_inputs(variant, baseline=False).summary
-    assert warm["search"]["start_used"] is True
-    cold = solve_inputs(api.with_solver_options(variant, warm_start=False),
-                        baseline=False).summary
-    assert cold["search"]["start_used"] is False
+    variant, warm, cold, _ = price_variant
+    assert warm.summary["search"]["start_used"] is True
+    assert cold.summary["search"]["start_used"] is False
     gap = variant.scenario.solver.mip_gap_pct / 100
-    assert warm["npv_usd"] == pytest.approx(cold["npv_usd"], rel=gap)
-
+    assert warm.summary["npv_usd"] == pytest.approx(cold.summary["npv_usd"], rel=gap)
 
 
 def test_the_search_trace_ends_where_highs_stopped():

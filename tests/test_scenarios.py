@@ -27,7 +27,8 @@ EVERYDAY = [p.stem for p in SCENARIOS if p.stem not in SLOW]
 
 
 class Solved(dict):
-    """Each shipped scenario solved once, when a test first asks for it."""
+    """Each shipped scenario solved once, when a test first asks for it; base is the
+    session's (conftest.base_plan: solved the same way, solve_inputs of load_inputs)."""
 
     def __missing__(self, name: str):
         self[name] = solve_scenario(ROOT / "scenarios" / f"{name}.yaml")
@@ -35,8 +36,8 @@ class Solved(dict):
 
 
 @pytest.fixture(scope="module")
-def solved():
-    return Solved()
+def solved(base_plan):
+    return Solved(base=base_plan[0])
 
 
 def test_every_scenario_is_found():

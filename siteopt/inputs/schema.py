@@ -758,19 +758,23 @@ class Future(_Strict):
     _safe_name = field_validator("name")(check_scenario_name)
 
 
+def _volatility(description: str) -> Any:
+    """The annual volatility of a sampled path (BTC price, network hashrate): one definition,
+    so both take the same values and say the same when they are out of range."""
+    return Field(ge=0, le=300, description=description,
+                 json_schema_extra=_unit("%/yr", objective_only=True))
+
+
 class BtcPriceSample(_Strict):
     model: Literal["gbm"] = Field("gbm", description="gbm: geometric Brownian motion around "
                                   "the scenario's BTC path (its growth is the drift).",
                                   json_schema_extra=_unit("", objective_only=True))
-    vol_pct_per_year: float = Field(ge=0, le=300, description="Annual volatility σ of the "
-                                    "BTC price's log-return.",
-                                    json_schema_extra=_unit("%/yr", objective_only=True))
+    vol_pct_per_year: float = _volatility("Annual volatility σ of the BTC price's log-return.")
 
 
 class HashrateSample(_Strict):
-    vol_pct_per_year: float = Field(ge=0, le=300, description="Annual volatility of the "
-                                    "network hashrate's log-return.",
-                                    json_schema_extra=_unit("%/yr", objective_only=True))
+    vol_pct_per_year: float = _volatility("Annual volatility of the network hashrate's "
+                                          "log-return.")
     correlation_with_btc: float = Field(0.0, ge=-1, le=1, description="Correlation of its "
                                         "monthly shocks with the BTC price's.",
                                         json_schema_extra=_unit("", objective_only=True))
