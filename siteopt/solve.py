@@ -180,6 +180,23 @@ def solution_by_name(model: pyo.ConcreteModel) -> dict[tuple[str, object], float
             for index, v in var.items() if v.value is not None}
 
 
+def highs_for(compiled: Compiled, options: Solver, time_limit_s: float, gap_pct: float,
+              changes: BoundChanges | None = None, log: bool = False) -> highspy.Highs:
+    """A HiGHS holding the compiled model (with `changes`), set as the solver options say
+    but for its time limit and gap."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(log))
+    h.setOptionValue("log_to_console", bool(log))
+    h.setOptionValue("mip_rel_gap", gap_pct / 100)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.random_seed))
+    h.passModel(compiled.lp)
+    if changes is not None:
+        changes.apply(h)
+    return h
+
+
 def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver,
                    log: bool = False, start: np.ndarray | None = None,
                    trace: SolveTrace | None = None,
@@ -192,20 +209,11 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
     only how soon a good plan is known."""
     started = time.perf_counter()
     lp, columns, integer = compiled.lp, compiled.columns, compiled.integer
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(log))
-    h.setOptionValue("log_to_console", bool(log))
-    h.setOptionValue("mip_rel_gap", options.mip_gap_pct / 100)
-    h.setOptionValue("time_limit", float(options.time_limit_s))
-    h.setOptionValue("threads", int(options.threads))
-    h.setOptionValue("random_seed", int(options.random_seed))
+    h = highs_for(compiled, options, options.time_limit_s, options.mip_gap_pct, changes, log)
     output = _OUTPUT.get() or SolverOutput()
     if output.log is not None and not log:
         h.setOptionValue("output_flag", True)  # to the callback only, not to stdout
         h.cbLogging += lambda event: output.log(event.message)
-    h.passModel(lp)
-    if changes is not None:
-        changes.apply(h)
     if start is not None:
         given = highspy.HighsSolution()
         given.col_value = list(map(float, start))
@@ -218,7 +226,7 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
             trace.listener = output.progress
         trace.attach(h)
     passed = time.perf_counter()
-    _run_interruptibly(h)
+    run_interruptibly(h)
     solved = time.perf_counter()
     if trace is not None:
         trace.finish(h)
@@ -272,7 +280,7 @@ def _start_was_kept(lp: highspy.HighsLp, start: np.ndarray | None,
         np.array_equal(np.round(np.asarray(plan)[integer]), np.round(start[integer])))
 
 
-def _run_interruptibly(h: highspy.Highs) -> None:
+def run_interruptibly(h: highspy.Highs) -> None:
     """Run HiGHS in its worker thread so Ctrl-C reaches us; on Ctrl-C stop HiGHS cleanly and
     re-raise, so nothing is written and the caller exits with 130."""
     h.HandleUserInterrupt = True

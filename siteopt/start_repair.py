@@ -17,11 +17,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 
 from siteopt.inputs.schema import Solver
-from siteopt.solve import BoundChanges, Compiled, _run_interruptibly
+from siteopt.solve import BoundChanges, Compiled, highs_for, run_interruptibly
 
 LEASE_DECISIONS = {"lease_accepted", "split_start", "split_blocks"}
 FEASIBLE = 2  # HiGHS's kSolutionStatusFeasible
@@ -68,19 +67,11 @@ def _solve(compiled: Compiled, options: Solver, changes: BoundChanges | None,
            gap_pct: float) -> np.ndarray | None:
     """The compiled model with `bounds` (columns, lower, upper) on top of `changes`, solved
     quietly; its solution vector, or None when it has none."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", gap_pct / 100)
-    h.setOptionValue("threads", int(options.threads))
-    h.setOptionValue("random_seed", int(options.random_seed))
-    h.passModel(compiled.lp)
-    if changes is not None:
-        changes.apply(h)
+    h = highs_for(compiled, options, time_limit_s, gap_pct, changes)
     columns, lower, upper = bounds
     if len(columns):
         h.changeColsBounds(len(columns), columns, lower, upper)
-    _run_interruptibly(h)
+    run_interruptibly(h)
     if h.getInfo().primal_solution_status != FEASIBLE:
         return None
     x = np.array(h.getSolution().col_value, dtype=float)

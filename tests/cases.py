@@ -21,8 +21,10 @@ a test passes override them in turn.
 from __future__ import annotations
 
 import pandas as pd
+from click.testing import CliRunner
 
 from siteopt.api import solve_scenario
+from siteopt.cli import main
 
 MARKET = {"btc_price_usd": 100_000, "network_hashrate_ehs": 900, "fees_btc_per_block": 0,
           "block_subsidy_btc": 3.125, "halving_months": []}
@@ -103,3 +105,11 @@ def lease(results, offer_id="O1"):
 def rows_of(results, offer_id="O1"):
     """An offer's rows of the leases table (one per phase and campus), numbered from 0."""
     return results.leases[results.leases["offer_id"] == offer_id].reset_index(drop=True)
+
+
+def cli(*args):
+    """`siteopt ARGS…` in-process; fails the test on any exception but the exit itself."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        result.exc_info
+    return result

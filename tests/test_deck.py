@@ -11,25 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from cases import cli as run
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.dml import MSO_FILL
 from render import needs_libreoffice, pdf_pages, render_pdf
 
 from siteopt.api import solve_scenario
-from siteopt.cli import main
 from siteopt.export.deck import frames, multi_slides
 from siteopt.export.deck.look import new_presentation
 from siteopt.export.deck.plan_slides import TITLES
 from siteopt.export.results_folder import load_results, write_results
-
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        result.exc_info
-    return result
 
 
 @pytest.fixture(scope="module")

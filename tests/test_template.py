@@ -8,20 +8,12 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
+from cases import cli as run
 
 from siteopt.api import solve_scenario
-from siteopt.cli import main
 from siteopt.inputs import load_inputs
 from siteopt.inputs.schema import SCENARIO_SECTIONS, TABLES, Scenario
 from siteopt.inputs.template import EXAMPLE_PORTFOLIO, SCENARIO_FILE, WORKBOOK_FILE
-
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        result.exc_info
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,10 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from cases import cli as run
 from render import needs_libreoffice, pdf_pages, render_pdf
 
 from siteopt.api import solve_scenario
-from siteopt.cli import main
 from siteopt.export import plan_frames
 from siteopt.export.assumptions import typed
 from siteopt.export.comparison import assumption_differences, build_comparison
@@ -30,13 +29,6 @@ from siteopt.inputs.schema import CAMPUSES
 from siteopt.results.extract import LEASE_COLUMNS
 
 INJECTIONS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2"]
-
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        result.exc_info
-    return result
 
 
 @pytest.fixture(scope="module")

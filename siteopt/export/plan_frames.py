@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.contract import LINE
+from siteopt.export.plan_inputs import number
 from siteopt.inputs.market import mining_margin_usd_per_mw_month
 from siteopt.results.extract import Results
 from siteopt.results.kpis import HPC_EBITDA, HPC_REVENUE, MINING_EBITDA, PAYBACK_NEVER
@@ -175,14 +176,6 @@ def _campus_names(results: Results) -> dict[str, str]:
             for k, v in zip(campuses["campus_id"], campuses["name"])}
 
 
-def _number(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if np.isfinite(out) else None
-
-
 def _campus_inputs(results: Results) -> dict[str, pd.Series]:
     """Each campus's input row (from the run's assumptions), by campus id."""
     campuses = results.assumptions.get("campuses")
@@ -200,7 +193,7 @@ def _mining_margin(campus: pd.Series | None, market: pd.DataFrame | None,
     hit = market[market["month"].astype(str) == month]
     needed = ("fleet_efficiency_j_per_th", "power_price_usd_per_mwh",
               "mining_opex_usd_per_mw_month")
-    values = {k: _number(campus.get(k)) for k in needed}
+    values = {k: number(campus.get(k)) for k in needed}
     if hit.empty or None in values.values() or not values["fleet_efficiency_j_per_th"]:
         return None
     try:  # the one formula, on plain numbers (pandas per campus cost a second on L)
@@ -210,7 +203,7 @@ def _mining_margin(campus: pd.Series | None, market: pd.DataFrame | None,
              "days": float(month_row["days"])}, values)
     except (KeyError, TypeError, ValueError):
         return None
-    return _number(margin)
+    return number(margin)
 
 
 def _why_no_mining(rows: pd.DataFrame, i: int, campus: pd.Series | None,
@@ -221,8 +214,8 @@ def _why_no_mining(rows: pd.DataFrame, i: int, campus: pd.Series | None,
     reasons = []
     built = float(rows.at[i, "it_under_construction_mw"]) + float(rows.at[i, "it_ready_mw"])
     if campus is not None and built > MW_EPS:
-        grid, pue, fleet = (_number(campus.get(k)) for k in ("grid_mw", "hpc_pue", "miner_mw"))
-        sold = _number(rows.at[i, "miners_sold_mw"]) if "miners_sold_mw" in rows else None
+        grid, pue, fleet = (number(campus.get(k)) for k in ("grid_mw", "hpc_pue", "miner_mw"))
+        sold = number(rows.at[i, "miners_sold_mw"]) if "miners_sold_mw" in rows else None
         if grid is not None and pue is not None and grid - pue * built <= MW_EPS:
             reasons.append("conversion took the power")
         elif fleet is not None and sold and fleet - sold <= MW_EPS:
@@ -262,7 +255,7 @@ def campus_decision(rows: pd.DataFrame, campus: pd.Series | None = None,
     runs = int(on[0]) + int((on[1:] & ~on[:-1]).sum())
     if on.all():
         parts += [] if parts else ["keeps mining"]
-    elif not on.any() and campus is not None and (_number(campus.get("miner_mw")) or 0) <= 0:
+    elif not on.any() and campus is not None and (number(campus.get("miner_mw")) or 0) <= 0:
         parts.append("no miners")
     elif runs <= 1 and (on[0] or not on.any()):
         stop = int(np.argmin(on))
@@ -294,11 +287,11 @@ def as_built_mw(results: Results) -> dict[str, float]:
     campuses = results.assumptions.get("campuses")
     if campuses is not None and "hpc_ready_it_mw" in campuses:
         for campus_id, mw in zip(campuses["campus_id"], campuses["hpc_ready_it_mw"]):
-            out[str(campus_id)] = _number(mw) or 0.0
+            out[str(campus_id)] = number(mw) or 0.0
     halls = results.assumptions.get("construction")
     if halls is not None and "it_mw" in halls:
         for campus_id, mw in zip(halls["campus_id"], halls["it_mw"]):
-            out[str(campus_id)] = out.get(str(campus_id), 0.0) + (_number(mw) or 0.0)
+            out[str(campus_id)] = out.get(str(campus_id), 0.0) + (number(mw) or 0.0)
     return out
 
 
