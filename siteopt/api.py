@@ -362,13 +362,23 @@ def forced_in(inputs: Inputs, plan: Results, offer_ids: list[str],
 FORCED_IN_MAX_OFFERS = 3
 
 
-def explain_declines(inputs: Inputs, plan: Results, budget_s: float | None = None) -> Results:
-    """The plan with `summary["forced_in"]` for each declined offer whose cause the tables
-    do not show (at most FORCED_IN_MAX_OFFERS), solved within `budget_s` seconds in all
-    (default: twice the plan's own solve time, at least 10 s)."""
+def declines_to_force_in(plan: Results) -> list[str]:
+    """The declined offers worth solving again forced in: those whose cause the tables do
+    not show (at most FORCED_IN_MAX_OFFERS), and only on a plan proven to its MIP gap — on
+    one stopped by its time limit, the difference would be as much the search's as the
+    offer's."""
     from siteopt.export.narrative import unexplained_declines
 
-    ids = unexplained_declines(plan)[:FORCED_IN_MAX_OFFERS]
+    if plan.summary.get("status") != "optimal":
+        return []
+    return unexplained_declines(plan)[:FORCED_IN_MAX_OFFERS]
+
+
+def explain_declines(inputs: Inputs, plan: Results, budget_s: float | None = None) -> Results:
+    """The plan with `summary["forced_in"]` for each of `declines_to_force_in`, solved
+    within `budget_s` seconds in all (default: twice the plan's own solve time, at least
+    10 s)."""
+    ids = declines_to_force_in(plan)
     if not ids:
         return plan
     budget = budget_s if budget_s is not None else \

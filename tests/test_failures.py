@@ -113,13 +113,15 @@ def test_time_limit_with_a_plan_writes_it_stamped_with_the_gap(tmp_path):
     portfolio = bench.generate("M", 1)
     portfolio.offers[:] = [dict(o, signed="false") for o in portfolio.offers]
     scenario = bench.write_synthetic(portfolio, tmp_path / "m", mip_gap_pct=0.0)
-    code, out, _ = run_cli("solve", str(scenario), "-o", str(tmp_path / "m-out"),
-                           "--time-limit", "4", "--json", "--no-workbook")
+    code, out, err = run_cli("solve", str(scenario), "-o", str(tmp_path / "m-out"),
+                             "--time-limit", "4", "--json", "--no-workbook")
     summary = json.loads(out)
     assert code == 0
     assert summary["status"] == "feasible"
     assert summary["mip_gap_pct"] > 0
     assert summary["audit"]["passed"]
+    # a plan stopped by its limit is not solved again with declined offers forced in
+    assert "forced_in" not in summary and "forced in, to say why" not in err
 
 
 def test_time_limit_without_a_plan_exits_3_and_writes_nothing(tmp_path):

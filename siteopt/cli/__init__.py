@@ -347,15 +347,11 @@ def solve(scenario: Path, outdir: Path | None, mip_gap_pct: float | None,
 def _explain_declines(inputs: Any, results: Any) -> Any:
     """Offers declined for no reason the tables show: solved again with each forced in, so
     the narrative can say how much worse the plan is with it (siteopt.api.explain_declines)."""
-    from siteopt.api import explain_declines
-    from siteopt.export.narrative import unexplained_declines
-    from siteopt.export.plan_frames import has_plan
+    from siteopt.api import declines_to_force_in, explain_declines
 
-    if not has_plan(results):
-        return results
-    unexplained = unexplained_declines(results)
+    unexplained = declines_to_force_in(results)
     if unexplained:
-        _note(f"Solving the plan with {', '.join(unexplained[:3])} forced in, to say why "
+        _note(f"Solving the plan with {', '.join(unexplained)} forced in, to say why "
               f"{'it is' if len(unexplained) == 1 else 'they are'} declined...")
     return explain_declines(inputs, results) if unexplained else results
 
