@@ -181,9 +181,11 @@ def solution_by_name(model: pyo.ConcreteModel) -> dict[tuple[str, object], float
 
 
 def highs_for(compiled: Compiled, options: Solver, time_limit_s: float, gap_pct: float,
-              changes: BoundChanges | None = None, log: bool = False) -> highspy.Highs:
+              changes: BoundChanges | None = None, log: bool = False,
+              log_to: Callable[[str], None] | None = None) -> highspy.Highs:
     """A HiGHS holding the compiled model (with `changes`), set as the solver options say
-    but for its time limit and gap."""
+    but for its time limit and gap; its log to stdout (`log`) or to `log_to` alone, from
+    its first line on (so the callback is attached before the model is passed)."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(log))
     h.setOptionValue("log_to_console", bool(log))
@@ -191,6 +193,9 @@ def highs_for(compiled: Compiled, options: Solver, time_limit_s: float, gap_pct:
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.random_seed))
+    if log_to is not None:
+        h.setOptionValue("output_flag", True)  # to the callback only, not to stdout
+        h.cbLogging += lambda event: log_to(event.message)
     h.passModel(compiled.lp)
     if changes is not None:
         changes.apply(h)
@@ -209,11 +214,9 @@ def solve_compiled(model: pyo.ConcreteModel, compiled: Compiled, options: Solver
     only how soon a good plan is known."""
     started = time.perf_counter()
     lp, columns, integer = compiled.lp, compiled.columns, compiled.integer
-    h = highs_for(compiled, options, options.time_limit_s, options.mip_gap_pct, changes, log)
     output = _OUTPUT.get() or SolverOutput()
-    if output.log is not None and not log:
-        h.setOptionValue("output_flag", True)  # to the callback only, not to stdout
-        h.cbLogging += lambda event: output.log(event.message)
+    h = highs_for(compiled, options, options.time_limit_s, options.mip_gap_pct, changes, log,
+                  log_to=None if log else output.log)
     if start is not None:
         given = highspy.HighsSolution()
         given.col_value = list(map(float, start))
