@@ -289,6 +289,10 @@ def test_a_run_stopped_by_its_time_limit_says_so_and_keeps_its_incumbent(case, t
     summary = decompose.solve_decomposed(inputs, found, measures=False).summary
     run = summary["stochastic"]["decomposition"]
     assert run["stop_reason"] == "time_limit" and run["time_limit_s"] == 15.0
+    # 3 ranks: one per cylinder, so each holds all three futures; a Python with Pyomo and
+    # mpi-sppy loaded is some 100 MB, these three small models far less than a GB
+    assert found.futures_per_rank == 3 and run["futures_per_rank"] == 3
+    assert 50 < run["rank_peak_mb"] < 1000
     assert "time limit reached" in summary["highs_status"]
     assert summary["objective_usd"] is not None and summary["best_bound_usd"] is not None
 

@@ -59,6 +59,8 @@ class Decomposition:
     max_stalled_iterations: int = 100
     gap_pct: float | None = None
     time_limit_s: float | None = None
+    rank_peak_mb: float | None = None  # the largest rank's peak resident memory
+    futures_per_rank: int | None = None  # the most futures (models) one rank held
     convergence_threshold: float = 1e-10  # mpi-sppy's intra_hub_conv_thresh (its default)
 
     def job(self, inputs: Inputs) -> dict[str, Any]:
@@ -125,6 +127,8 @@ class Incumbent:
     # why it stopped: "gap" (reached the target), "time_limit", "iterations" or "stalled"
     stop_reason: str = "unknown"
     time_limit_s: float | None = None
+    rank_peak_mb: float | None = None  # the largest rank's peak resident memory
+    futures_per_rank: int | None = None  # the most futures (models) one rank held
 
 
 STOP_REASONS = {"gap": "the gap between the bounds reached the target",
@@ -227,6 +231,7 @@ def solve_decomposed(inputs: Inputs, found: Incumbent, measures: bool = True,
         "outer_bound_usd": _usd(found.outer_bound), "gap_pct": found.rel_gap_pct,
         "seconds": round(found.seconds, 3), "time_limit_s": found.time_limit_s,
         "stop_reason": found.stop_reason,
+        "rank_peak_mb": found.rank_peak_mb, "futures_per_rank": found.futures_per_rank,
         "recourse_seconds": round(time.perf_counter() - started, 3),
         "baseline": how, "baseline_seconds": round(baseline_seconds, 3) if how else None}
     return results

@@ -207,6 +207,7 @@ def run(inputs: Any, job: dict[str, Any]) -> dict[str, Any] | None:
         wheel.spin()
     ended = time.time()
     first_stage = _incumbent_first_stage(wheel)
+    memory = _ranks_memory(wheel)
     if wheel.global_rank != 0:
         return None
     spcomm = wheel.spcomm
@@ -221,7 +222,24 @@ def run(inputs: Any, job: dict[str, Any]) -> dict[str, Any] | None:
             "prepare_seconds": prepared - started,
             "seconds": time.perf_counter() - started,
             "stop_reason": stop_reason(gap_pct, float(job["gap_pct"]), deadline, ended,
-                                       iterations, int(job["max_iterations"]))}
+                                       iterations, int(job["max_iterations"])),
+            **memory}
+
+
+def _ranks_memory(wheel: Any) -> dict[str, float | int]:
+    """The largest rank's peak memory and the most futures one rank held, on global rank
+    0 (empty elsewhere): how a run is sized for a cluster, since a rank holds a model of
+    each of its futures (its cylinder's futures over its ranks)."""
+    import resource
+
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_mb = peak_kb / 2**20 if sys.platform == "darwin" else peak_kb / 1024  # bytes there
+    held = len(wheel.spcomm.opt.local_scenarios)
+    ranks = wheel.spcomm.fullcomm.gather((peak_mb, held), root=0)
+    if wheel.global_rank != 0:
+        return {}
+    return {"rank_peak_mb": round(max(mb for mb, _ in ranks), 1),
+            "futures_per_rank": max(n for _, n in ranks)}
 
 
 @contextlib.contextmanager
